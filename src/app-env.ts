@@ -1,0 +1,17 @@
+import type { Config } from "./config";
+import type { Database } from "./db/client";
+
+/** Per-request services, built once by the services middleware (never at module scope). */
+export type Services = {
+  config: Config;
+  database: Database;
+};
+
+/** The Hono env of every route: Worker bindings plus what the middleware puts on the context. */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    services: Services;
+  };
+};

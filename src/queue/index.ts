@@ -1,0 +1,37 @@
+import type { Config } from "../config";
+import { logEvent } from "../ops/log";
+
+export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, config: Config) => Promise<void>;
+
+/**
+ * Consumers by queue role. Queue names carry the environment (`jobs-<env>`, `jobs-dlq-<env>`), so the
+ * role is read from the name's pattern rather than compared to one fixed string.
+ */
+export const QUEUE_HANDLERS: { jobs?: QueueHandler; deadLetter?: QueueHandler } = {};
+
+const JOBS_QUEUE = /^jobs-(local|staging|production)$/;
+const DEAD_LETTER_QUEUE = /^jobs-dlq-(local|staging|production)$/;
+
+export function queueRole(queueName: string): "jobs" | "deadLetter" | undefined {
+  if (DEAD_LETTER_QUEUE.test(queueName)) return "deadLetter";
+  if (JOBS_QUEUE.test(queueName)) return "jobs";
+  return undefined;
+}
+
+export async function runQueue(batch: MessageBatch<unknown>, env: Env, config: Config) {
+  if (!config.MVP_WORKER_ENABLED) {
+    // A web-role Worker never consumes; if one is wired to a queue by mistake, leave the messages for
+    // the real consumer instead of dropping them.
+    logEvent("queue.not_consumer", { queue: batch.queue, messages: batch.messages.length });
+    batch.retryAll({ delaySeconds: 30 });
+    return;
+  }
+  const role = queueRole(batch.queue);
+  const handler = role ? QUEUE_HANDLERS[role] : undefined;
+  if (!handler) {
+    logEvent("queue.unknown", { queue: batch.queue, messages: batch.messages.length });
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  await handler(batch, env, config);
+}

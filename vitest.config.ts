@@ -1,0 +1,55 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const TEST_BINDINGS = {
+  ENVIRONMENT: "local",
+  ROLE: "all-in-one",
+  ADMIN_TOKEN: "test-admin-token",
+  BETTER_AUTH_SECRET: "dev-better-auth-secret-change-me-0123456789",
+  STRIPE_WEBHOOK_SECRET: "whsec_tollgate_local_dev",
+  MVP_WORKER_ENABLED: "true",
+  LEGACY_QUEUE_WORKER_ENABLED: "false",
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...TEST_BINDINGS,
+                // Replaced per test file by test/setup/database.ts with the file's own database.
+                DATABASE_URL: inject<string>("templateDatabaseUrl"),
+                LOCAL_NEON_URL: inject<string>("localNeonUrl"),
+                TEST_ADMIN_DATABASE_URL: inject<string>("adminDatabaseUrl"),
+                TEST_TEMPLATE_DATABASE: inject<string>("templateDatabase"),
+                TEST_RUN_ID: inject<string>("runId"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/node/**"],
+          globalSetup: ["./test/node/global-setup.ts"],
+          setupFiles: ["./test/setup/database.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
