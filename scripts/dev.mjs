@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // npm run dev: the whole local stack in one command.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { parseCli } from "./lib/args.mjs";
 import { runMigrations } from "./lib/migrate.mjs";
 import { redactUrl } from "./lib/migrations.mjs";
@@ -110,12 +112,22 @@ try {
     step(`Stripe emulator at ${stripe.url} (checkout pages, signed webhooks to the Worker)`);
   }
 
-  const args = ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--test-scheduled"];
-  args.push("--persist-to", ".data/wrangler");
-  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  // Values go to wrangler through a private env file, never the command line, where `ps` would show them.
+  mkdirSync(".data", { recursive: true });
+  const envFile = ".data/dev.vars";
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join("\n"), {
+    mode: 0o600,
+  });
+  chmodSync(envFile, 0o600);
+  const wranglerPackage = createRequire(import.meta.url).resolve("wrangler/package.json");
+  const wranglerBin = join(dirname(wranglerPackage), "bin", "wrangler.js");
+  const args = [wranglerBin, "dev", "--port", String(port), "--ip", "127.0.0.1", "--test-scheduled"];
+  args.push("--persist-to", ".data/wrangler", "--env-file", envFile);
   step(`starting wrangler dev on http://127.0.0.1:${port}`);
-  const wrangler = spawn("npx", args, {
+  // Its own process group, so stopping reaches workerd and every helper wrangler starts.
+  const wrangler = spawn(process.execPath, args, {
     stdio: "inherit",
+    detached: true,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
   stops.push(
@@ -123,8 +135,15 @@ try {
       new Promise((resolve) => {
         if (wrangler.exitCode !== null) return resolve(undefined);
         wrangler.once("exit", resolve);
-        wrangler.kill("SIGINT");
-        setTimeout(() => wrangler.kill("SIGKILL"), 5000).unref();
+        const signal = (name) => {
+          try {
+            process.kill(-wrangler.pid, name);
+          } catch {
+            // already gone
+          }
+        };
+        signal("SIGINT");
+        setTimeout(() => signal("SIGKILL"), 5000).unref();
       }),
   );
   wrangler.on("exit", (code) => {
