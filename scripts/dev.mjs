@@ -115,9 +115,15 @@ try {
   // Values go to wrangler through a private env file, never the command line, where `ps` would show them.
   mkdirSync(".data", { recursive: true });
   const envFile = ".data/dev.vars";
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join("\n"), {
-    mode: 0o600,
-  });
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${JSON.stringify(String(v))}`)
+      .join("\n"),
+    {
+      mode: 0o600,
+    },
+  );
   chmodSync(envFile, 0o600);
   const wranglerPackage = createRequire(import.meta.url).resolve("wrangler/package.json");
   const wranglerBin = join(dirname(wranglerPackage), "bin", "wrangler.js");

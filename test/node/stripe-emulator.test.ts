@@ -424,39 +424,35 @@ describe("hosted checkout page", () => {
     );
   });
 
-  it(
-    "is payable in a real browser",
-    async () => {
-      expect(existsSync(CHROMIUM), "Debian chromium is required (.ci/run installs it)").toBe(true);
-      const { chromium } = await import("playwright-core");
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-        ],
-      });
-      try {
-        const session = await stripe.checkout.sessions.create(packParams());
-        const page = await browser.newPage();
-        await page.goto(session.url ?? "");
-        expect(await page.textContent("#total")).toBe("$10.00");
-        await Promise.all([
-          page.waitForURL(`${sink.url}/success?session_id=${session.id}`),
-          page.click("#pay"),
-        ]);
-        expect(await page.textContent("h1")).toBe("Payment received");
-        expect(forwardedFor(session.id).map((r) => r.event.type)).toEqual(["checkout.session.completed"]);
-        expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe("complete");
-      } finally {
-        await browser.close();
-      }
-    },
-    60_000,
-  );
+  it("is payable in a real browser", async () => {
+    expect(existsSync(CHROMIUM), "Debian chromium is required (.ci/run installs it)").toBe(true);
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+    try {
+      const session = await stripe.checkout.sessions.create(packParams());
+      const page = await browser.newPage();
+      await page.goto(session.url ?? "");
+      expect(await page.textContent("#total")).toBe("$10.00");
+      await Promise.all([
+        page.waitForURL(`${sink.url}/success?session_id=${session.id}`),
+        page.click("#pay"),
+      ]);
+      expect(await page.textContent("h1")).toBe("Payment received");
+      expect(forwardedFor(session.id).map((r) => r.event.type)).toEqual(["checkout.session.completed"]);
+      expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe("complete");
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
