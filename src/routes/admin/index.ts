@@ -1,0 +1,5 @@
+import { createRouter } from "../../lib/router";
+import * as postGrant from "./post-grant";
+
+/** Operator endpoints. The app guards every /api/admin/* path with adminAuth() before these run. */
+export const adminRoutes = createRouter().openapi(postGrant.route, postGrant.handler);
