@@ -20,7 +20,9 @@ export function normalizeOrigin(value: string): string | undefined {
   if (!url) return undefined;
   if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
   if (url.username || url.password || url.search || url.hash || url.pathname !== "/") return undefined;
-  if (!url.hostname) return undefined;
+  // The URL parser accepts `*` in a host; as an origin it could only ever match itself, so a pattern
+  // someone meant as a wildcard is refused rather than kept as a dead entry.
+  if (!url.hostname || url.hostname.includes("*")) return undefined;
   return url.origin;
 }
 

@@ -1,0 +1,5 @@
+import { createRouter } from "../../lib/router";
+import * as getLedger from "./get-ledger";
+
+/** `/api/billing/ledger` lives here rather than with checkout: it reads the ledger, not Stripe. */
+export const ledgerRoutes = createRouter().openapi(getLedger.route, getLedger.handler);

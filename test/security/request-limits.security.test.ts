@@ -1,0 +1,75 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { APP_ORIGIN, randomIp, session, signUp, type TestUser } from "../support/auth";
+import { call, expectProblem } from "../support/http";
+import { pathOf, ROUTES } from "./routes";
+
+let user: TestUser;
+beforeAll(async () => {
+  user = await signUp();
+});
+
+const OVERSIZED = JSON.stringify({ name: "x".repeat(70 * 1024) });
+
+/** Every route with a JSON body: this file's own routes and sign-up/sign-in. */
+const bodyRoutes = [
+  ...ROUTES.filter((r) => r.body !== undefined && r.auth === "session").map((r) => ({
+    path: pathOf(r),
+    method: r.method,
+  })),
+  { path: "/api/auth/sign-up/email", method: "POST" as const },
+  { path: "/api/auth/sign-in/email", method: "POST" as const },
+];
+
+describe.each(bodyRoutes)("$method $path", ({ path, method }) => {
+  const headers = (type: string) => ({
+    ...session(user),
+    origin: APP_ORIGIN,
+    "content-type": type,
+    "cf-connecting-ip": randomIp(),
+  });
+
+  it("refuses a body over MAX_BODY_BYTES with 413", async () => {
+    await expectProblem(
+      await call(path, { method, headers: headers("application/json"), body: OVERSIZED }),
+      413,
+      "payload_too_large",
+    );
+  });
+
+  it("refuses a body that is not JSON with 415", async () => {
+    await expectProblem(
+      await call(path, { method, headers: headers("text/plain"), body: "name=x" }),
+      415,
+      "unsupported_media_type",
+    );
+  });
+
+  it("refuses malformed JSON with 400", async () => {
+    const response = await call(path, { method, headers: headers("application/json"), body: '{"name": ' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toContain("application/problem+json");
+  });
+});
+
+describe("POST /api/keys body validation", () => {
+  const post = (body: string) =>
+    call("/api/keys", {
+      method: "POST",
+      headers: { ...session(user), "content-type": "application/json" },
+      body,
+    });
+
+  it("malformed JSON is 400 invalid_json", async () => {
+    await expectProblem(await post("{not json"), 400, "invalid_json");
+  });
+
+  it.each([
+    ["a missing name", {}],
+    ["an empty name", { name: "   " }],
+    ["a name over 100 characters", { name: "k".repeat(101) }],
+    ["a name that is not a string", { name: 42 }],
+  ])("%s is 400 validation_failed naming the field", async (_, body) => {
+    const problem = await expectProblem(await post(JSON.stringify(body)), 400, "validation_failed");
+    expect(problem.errors).toEqual([expect.objectContaining({ path: "name" })]);
+  });
+});
