@@ -1,0 +1,15 @@
+import { createRouter } from "../../lib/router";
+import * as getPacks from "./get-packs";
+import * as postCheckout from "./post-checkout";
+import * as postReconcile from "./post-reconcile";
+import * as postWebhook from "./post-webhook";
+
+/**
+ * Packs, Checkout and the Stripe webhook; plus `/api/ops/reconcile`, which the app already guards with
+ * the admin token (every /api/ops/* path). `/api/billing/ledger` lives with the ledger routes.
+ */
+export const billingRoutes = createRouter()
+  .openapi(getPacks.route, getPacks.handler)
+  .openapi(postCheckout.route, postCheckout.handler)
+  .openapi(postWebhook.route, postWebhook.handler)
+  .openapi(postReconcile.route, postReconcile.handler);
