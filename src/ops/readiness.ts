@@ -24,26 +24,68 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+const LEVEL_ONLY = "select coalesce(max(created_at), 0)::text as level from drizzle.__drizzle_migrations";
+// The heartbeat rides along in the same statement, so readiness stays one round trip.
+const LEVEL_AND_HEARTBEAT = `select coalesce(max(created_at), 0)::text as level,
+  (select extract(epoch from now() - max(h.seen_at))::float8 from worker_heartbeats h) as heartbeat_age_s
+  from drizzle.__drizzle_migrations`;
+
+type DatabaseChecks = { database: Check; schema: Check; heartbeat?: Check };
+
+function schemaCheck(level: number): Check {
+  return level >= LATEST_MIGRATION_LEVEL
+    ? { status: "pass", detail: `at ${LATEST_MIGRATION_TAG}` }
+    : { status: "fail", detail: `behind ${LATEST_MIGRATION_TAG}: run npm run db:migrate` };
+}
+
 /**
- * Database reachable and schema at the bundle's migration level, in one statement. Details name the
- * failure class only: a driver message can carry a host name or a connection string.
+ * The consumer's heartbeat (DESIGN §8): `warn`, never `fail`, when it is older than
+ * HEARTBEAT_STALE_AFTER_S. A stale consumer delays jobs but this Worker still serves, and a fail would
+ * take it out of rotation for something a restart of the consumer fixes. None at all is a fresh
+ * deployment before its first cron tick; the worker_heartbeat alert catches a consumer that never runs.
+ */
+function heartbeatCheck(age: number | null, staleAfterS: number): Check {
+  if (age === null) return { status: "pass", detail: "none recorded yet: the cron sends one every minute" };
+  const rounded = Math.max(0, Math.round(age));
+  return rounded > staleAfterS
+    ? { status: "warn", detail: `last heartbeat ${rounded} s ago (stale after ${staleAfterS} s)` }
+    : { status: "pass", detail: `last heartbeat ${rounded} s ago` };
+}
+
+/**
+ * Database reachable and schema at the bundle's migration level (and, where a consumer is expected, its
+ * heartbeat), in one statement. Details name the failure class only: a driver message can carry a host
+ * name or a connection string.
  */
 async function checkDatabase(
   databaseUrl: string,
   localNeonUrl?: string,
-): Promise<{ database: Check; schema: Check }> {
+  heartbeatStaleAfterS?: number,
+): Promise<DatabaseChecks> {
   const { sql } = createDatabase(databaseUrl, localNeonUrl);
+  const query = heartbeatStaleAfterS === undefined ? LEVEL_ONLY : LEVEL_AND_HEARTBEAT;
   try {
-    const rows = await withTimeout(
-      sql`select coalesce(max(created_at), 0)::text as level from drizzle.__drizzle_migrations`,
-      DATABASE_TIMEOUT_MS,
-    );
-    const level = Number((rows[0] as { level: string }).level);
-    const schema: Check =
-      level >= LATEST_MIGRATION_LEVEL
-        ? { status: "pass", detail: `at ${LATEST_MIGRATION_TAG}` }
-        : { status: "fail", detail: `behind ${LATEST_MIGRATION_TAG}: run npm run db:migrate` };
-    return { database: { status: "pass", detail: "reachable" }, schema };
+    let rows: Record<string, unknown>[];
+    try {
+      rows = (await withTimeout(sql.query(query), DATABASE_TIMEOUT_MS)) as Record<string, unknown>[];
+    } catch (error) {
+      // A schema too old to have worker_heartbeats: the migration level alone tells what is missing.
+      if ((error as { code?: string }).code !== "42P01" || query === LEVEL_ONLY) throw error;
+      rows = (await withTimeout(sql.query(LEVEL_ONLY), DATABASE_TIMEOUT_MS)) as Record<string, unknown>[];
+    }
+    const row = rows[0] ?? {};
+    const checks: DatabaseChecks = {
+      database: { status: "pass", detail: "reachable" },
+      schema: schemaCheck(Number(row.level)),
+    };
+    if (heartbeatStaleAfterS !== undefined) {
+      const age = row.heartbeat_age_s;
+      checks.heartbeat =
+        "heartbeat_age_s" in row
+          ? heartbeatCheck(age === null || age === undefined ? null : Number(age), heartbeatStaleAfterS)
+          : { status: "warn", detail: "unknown: the schema has no heartbeats yet" };
+    }
+    return checks;
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "42P01" || code === "3F000") {
@@ -68,8 +110,19 @@ export async function checkReadiness(env: object): Promise<Readiness> {
     : { status: "fail", detail: "invalid for the environment", problems: configResult.problems };
 
   const raw = env as { DATABASE_URL?: string; LOCAL_NEON_URL?: string };
+  // Only where this Worker is (or runs) the consumer: a web role's readiness does not depend on it.
+  const config = configResult.config;
+  const consumerExpected =
+    config !== undefined && (config.MVP_WORKER_ENABLED || config.LEGACY_QUEUE_WORKER_ENABLED);
   if (raw.DATABASE_URL) {
-    Object.assign(checks, await checkDatabase(raw.DATABASE_URL, raw.LOCAL_NEON_URL || undefined));
+    Object.assign(
+      checks,
+      await checkDatabase(
+        raw.DATABASE_URL,
+        raw.LOCAL_NEON_URL || undefined,
+        consumerExpected ? config.HEARTBEAT_STALE_AFTER_S : undefined,
+      ),
+    );
   } else {
     checks.database = { status: "fail", detail: "DATABASE_URL is not set" };
   }

@@ -1,0 +1,71 @@
+import type { Config } from "../../config";
+import { createDatabase } from "../../db/client";
+import { captureAlert } from "../../telemetry/sentry";
+import { deploymentName } from "../deployment";
+import { logEvent } from "../log";
+import { type OpsDatabase, readMetrics } from "../metrics";
+import { type DeliveryResult, type DueNotification, postNotification } from "./notify";
+import { evaluateRules } from "./rules";
+import { finishDeliveries, recordEvaluations } from "./store";
+
+/** Shorter than the one-minute tick: a tick that died mid-delivery leaves its notifications to the next. */
+export const DELIVERY_LEASE_SECONDS = 50;
+
+export type AlertRunOptions = { database?: OpsDatabase; now?: Date };
+
+/** `breached`: rules over their threshold now (their state follows once the cooldown allows). */
+export type AlertRun = { breached: string[]; delivered: number[]; failed: DeliveryResult[] };
+
+/**
+ * Delivers leased notifications in id order. A rule whose earlier notification failed keeps its later
+ * ones back, so a receiver never sees "resolved" before the "firing" it resolves.
+ */
+async function deliver(env: Env, config: Config, due: DueNotification[]): Promise<DeliveryResult[]> {
+  const deployment = deploymentName(env, config);
+  const blocked = new Set<string>();
+  const results: DeliveryResult[] = [];
+  for (const notification of due) {
+    if (blocked.has(notification.rule)) {
+      results.push({ id: notification.id, delivered: false, error: "waiting_for_earlier" });
+      continue;
+    }
+    // Sentry gets each notification once: on its first attempt, whatever the webhook does.
+    if (notification.attempts === 1) captureAlert(env, notification);
+    const url = config.MONITOR_ALERT_WEBHOOK_URL;
+    const result = url
+      ? await postNotification(url, notification, deployment)
+      : { id: notification.id, delivered: true };
+    logEvent("ops.alert", {
+      rule: notification.rule,
+      alert_event: notification.event,
+      summary: notification.summary,
+      attempt: notification.attempts,
+      channel: url ? "webhook" : "log",
+      delivered: result.delivered,
+      error: result.error,
+    });
+    if (!result.delivered) blocked.add(notification.rule);
+    results.push(result);
+  }
+  return results;
+}
+
+/**
+ * The every-minute alert evaluation (DESIGN §8): reads the metrics, evaluates every rule, records
+ * the transitions (each firing and each recovery once, with the cooldown) and delivers what is due to
+ * MONITOR_ALERT_WEBHOOK_URL and Sentry. A failing webhook never fails the tick: the notification
+ * stays undelivered and the next tick retries it. Three statements at most.
+ */
+export async function runAlerts(env: Env, config: Config, options: AlertRunOptions = {}): Promise<AlertRun> {
+  const database = options.database ?? createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
+  const metrics = await readMetrics(database);
+  const evaluations = evaluateRules(metrics, config, options.now ?? new Date());
+  const due = await recordEvaluations(database, evaluations, config.ALERT_COOLDOWN_S, DELIVERY_LEASE_SECONDS);
+  const results = await deliver(env, config, due);
+  await finishDeliveries(database, results);
+  return {
+    breached: evaluations.filter((e) => e.breached).map((e) => e.rule),
+    delivered: results.filter((r) => r.delivered).map((r) => r.id),
+    failed: results.filter((r) => !r.delivered),
+  };
+}

@@ -1,0 +1,46 @@
+import type { Config } from "../config";
+import { createDatabase } from "../db/client";
+import { recordHeartbeats } from "../jobs/heartbeat";
+import type { HeartbeatMessage } from "../jobs/messages";
+import { deploymentName } from "./deployment";
+import { logEvent } from "./log";
+import type { OpsDatabase } from "./metrics";
+
+/** The role the legacy poller records heartbeats under: it runs inside the cron, not a consumer. */
+export const LEGACY_POLLER_ROLE = "legacy-poller";
+
+export type HeartbeatOptions = { queue?: Queue; database?: OpsDatabase; now?: Date };
+
+export type HeartbeatOutcome = { via: "queue" | "legacy_poller" | "none"; deployment: string };
+
+/**
+ * The every-minute heartbeat (DESIGN §8): a `{kind: "heartbeat"}` message through the jobs queue,
+ * which the consumer records in `worker_heartbeats`. Its age therefore measures the whole path —
+ * producer, queue, consumer, database — not just this cron. Without Queues (the legacy poller, which
+ * runs inside this very cron) it is recorded directly, since the cron being alive is the poller
+ * being alive. A send that fails throws: the tick fails and is reported, and the age keeps growing.
+ */
+export async function sendHeartbeat(
+  env: Env,
+  config: Config,
+  options: HeartbeatOptions = {},
+): Promise<HeartbeatOutcome> {
+  const deployment = deploymentName(env, config);
+  const queue = options.queue ?? (env as { JOBS_QUEUE?: Queue }).JOBS_QUEUE;
+  if (queue) {
+    const message: HeartbeatMessage = {
+      kind: "heartbeat",
+      sent_at: (options.now ?? new Date()).toISOString(),
+      deployment,
+    };
+    await queue.send(message);
+    return { via: "queue", deployment };
+  }
+  if (config.LEGACY_QUEUE_WORKER_ENABLED) {
+    const database = options.database ?? createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
+    await recordHeartbeats(database, LEGACY_POLLER_ROLE, [deployment]);
+    return { via: "legacy_poller", deployment };
+  }
+  logEvent("ops.heartbeat_skipped", { reason: "no JOBS_QUEUE binding and no legacy poller", deployment });
+  return { via: "none", deployment };
+}

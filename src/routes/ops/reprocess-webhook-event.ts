@@ -1,0 +1,39 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../../app-env";
+import { ADMIN_TOKEN } from "../../auth/openapi";
+import { STRIPE_EVENT_STATUSES } from "../../db/schema";
+import { errorResponses } from "../../errors/responses";
+import { reprocessWebhookEvent } from "../../ops/webhook-events";
+import { EventIdParams } from "./schema";
+
+export const ReprocessResponse = z
+  .object({
+    event_id: z.string(),
+    event_type: z.string(),
+    outcome: z.enum(["processed", "already_processed"]),
+    status: z.enum(STRIPE_EVENT_STATUSES),
+    reason: z.string().nullable(),
+    credits: z.number().int().nullable(),
+  })
+  .openapi("WebhookReprocess");
+
+export const route = createRoute({
+  method: "post",
+  path: "/api/ops/webhook-events/{id}/reprocess",
+  tags: ["ops"],
+  summary: "Reprocess a Stripe event",
+  description:
+    "Fetches the event from Stripe and runs it through the webhook's own fulfilment (one statement, at most one credit per Checkout Session). An event processed meanwhile answers `already_processed` and changes nothing.",
+  security: ADMIN_TOKEN,
+  request: { params: EventIdParams },
+  responses: {
+    200: { description: "Processed", content: { "application/json": { schema: ReprocessResponse } } },
+    ...errorResponses("unauthorized", "validation_failed", "not_found", "conflict", "upstream_error"),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { config, database } = c.get("services");
+  return c.json(await reprocessWebhookEvent(config, database, id), 200);
+};
