@@ -9,10 +9,15 @@ const TEST_BINDINGS = {
   STRIPE_WEBHOOK_SECRET: "whsec_tollgate_local_dev",
   MVP_WORKER_ENABLED: "true",
   LEGACY_QUEUE_WORKER_ENABLED: "false",
+  // Host variables do not reach workerd; these let a failing model-test seed be replayed exactly.
+  LEDGER_MODEL_SEED: process.env.LEDGER_MODEL_SEED ?? "",
+  LEDGER_MODEL_STEPS: process.env.LEDGER_MODEL_STEPS ?? "",
 };
 
 export default defineConfig({
   test: {
+    // Structured request logs are printed only for failing tests, so a CI log shows what matters.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
@@ -27,6 +32,7 @@ export default defineConfig({
                 TEST_ADMIN_DATABASE_URL: inject<string>("adminDatabaseUrl"),
                 TEST_TEMPLATE_DATABASE: inject<string>("templateDatabase"),
                 TEST_RUN_ID: inject<string>("runId"),
+                STRIPE_API_BASE: inject<string>("stripeEmulatorUrl"),
               },
             },
           })),

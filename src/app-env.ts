@@ -1,3 +1,4 @@
+import type { Caller } from "./auth/authenticate";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
 
@@ -13,5 +14,7 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     services: Services;
+    /** Set by `authenticate()` (src/auth/authenticate.ts) on routes that need a caller. */
+    caller: Caller;
   };
 };

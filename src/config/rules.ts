@@ -63,5 +63,7 @@ export function checkConfigRules(config: Config): ConfigProblem[] {
     add("no_stripe_emulator_in_production", "STRIPE_API_BASE", "must be empty in production");
   if (config.LEGACY_QUEUE_WORKER_ENABLED)
     add("legacy_worker_off", "LEGACY_QUEUE_WORKER_ENABLED", "must be false in production");
+  if (config.BENCH_BASELINE_ROUTE)
+    add("no_bench_route_in_production", "BENCH_BASELINE_ROUTE", "must be false in production");
   return problems;
 }

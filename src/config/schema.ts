@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CreditPacksVariable } from "../billing/packs";
 
 const flag = z
   .enum(["true", "false", "1", "0", ""])
@@ -58,9 +59,19 @@ export const ConfigSchema = z.object({
   ALLOW_NULL_ORIGIN: flag,
   MVP_WORKER_ENABLED: flag,
   LEGACY_QUEUE_WORKER_ENABLED: flag,
-  CREDIT_PACKS: optionalString,
+  /** Mounts GET /api/bench/select-1 for bench/run.mjs; never in production (src/config/rules.ts). */
+  BENCH_BASELINE_ROUTE: flag,
+  CREDIT_PACKS: CreditPacksVariable,
   MAX_BODY_BYTES: positiveInt(64 * 1024),
   HEARTBEAT_STALE_AFTER_S: positiveInt(180),
+  // Alert thresholds (src/ops/alerts/rules.ts): a rule fires when its figure reaches the threshold.
+  ALERT_WEBHOOK_FAILURES_1H: positiveInt(5),
+  ALERT_FAILED_JOBS_1H: positiveInt(10),
+  ALERT_QUEUE_GROWTH_1H: positiveInt(100),
+  ALERT_DEAD_LETTER_GROWTH_1H: positiveInt(1),
+  ALERT_RECONCILE_REPAIRS_24H: positiveInt(1),
+  /** A rule that changed state stays in it at least this long: a flapping figure cannot flood the channel. */
+  ALERT_COOLDOWN_S: positiveInt(600),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

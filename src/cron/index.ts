@@ -1,5 +1,11 @@
+import { reconcileCronTask } from "../billing/reconcile";
 import type { Config } from "../config";
+import { runLegacyPoller } from "../jobs/legacy-poller";
+import { sweepStaleJobs } from "../jobs/sweeper";
+import { runAlerts } from "../ops/alerts/evaluate";
+import { sendHeartbeat } from "../ops/heartbeat";
 import { logEvent } from "../ops/log";
+import { takeSnapshot } from "../ops/snapshots";
 import { type CronName, cronName } from "./crons";
 
 export type CronTask = { name: string; run: (env: Env, config: Config) => Promise<unknown> };
@@ -9,8 +15,14 @@ export type CronTask = { name: string; run: (env: Env, config: Config) => Promis
  * not stop the others, and the tick as a whole fails so the platform records it.
  */
 export const CRON_TASKS: Record<CronName, CronTask[]> = {
-  everyMinute: [],
-  hourly: [],
+  everyMinute: [
+    { name: "jobs.sweep", run: (env, config) => sweepStaleJobs(env, config) },
+    { name: "jobs.legacy_poller", run: (env, config) => runLegacyPoller(env, config) },
+    { name: "ops.heartbeat", run: (env, config) => sendHeartbeat(env, config) },
+    { name: "ops.snapshot", run: (env, config) => takeSnapshot(env, config) },
+    { name: "ops.alerts", run: (env, config) => runAlerts(env, config) },
+  ],
+  hourly: [reconcileCronTask],
 };
 
 export async function runScheduled(controller: ScheduledController, env: Env, config: Config) {

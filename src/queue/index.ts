@@ -1,4 +1,6 @@
 import type { Config } from "../config";
+import { handleJobsBatch } from "../jobs/consumer";
+import { handleDeadLetterBatch } from "../jobs/dlq";
 import { logEvent } from "../ops/log";
 
 export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, config: Config) => Promise<void>;
@@ -7,7 +9,10 @@ export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, config: Conf
  * Consumers by queue role. Queue names carry the environment (`jobs-<env>`, `jobs-dlq-<env>`), so the
  * role is read from the name's pattern rather than compared to one fixed string.
  */
-export const QUEUE_HANDLERS: { jobs?: QueueHandler; deadLetter?: QueueHandler } = {};
+export const QUEUE_HANDLERS: { jobs?: QueueHandler; deadLetter?: QueueHandler } = {
+  jobs: (batch, env, config) => handleJobsBatch(batch, env, config),
+  deadLetter: (batch, env, config) => handleDeadLetterBatch(batch, env, config),
+};
 
 const JOBS_QUEUE = /^jobs-(local|staging|production)$/;
 const DEAD_LETTER_QUEUE = /^jobs-dlq-(local|staging|production)$/;

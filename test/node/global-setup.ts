@@ -2,6 +2,7 @@ import type { TestProject } from "vitest/node";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
 import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.mjs";
 import { startLocalNeon } from "../../scripts/local-neon/server.mjs";
+import { startStripeEmulator } from "../../scripts/stripe-emulator/server.mjs";
 import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres";
 
 declare module "vitest" {
@@ -11,6 +12,7 @@ declare module "vitest" {
     templateDatabase: string;
     templateDatabaseUrl: string;
     runId: string;
+    stripeEmulatorUrl: string;
   }
 }
 
@@ -42,14 +44,18 @@ export default async function setup(project: TestProject) {
     : adminDatabaseUrl;
   await runMigrations(templateDatabaseUrl);
   const neon = await startLocalNeon({});
+  // One Stripe emulator for every test file (billing); it forwards no webhooks: tests deliver them.
+  const stripe = await startStripeEmulator({});
 
   project.provide("localNeonUrl", neon.url);
   project.provide("adminDatabaseUrl", adminDatabaseUrl);
   project.provide("templateDatabase", templateDatabase);
   project.provide("templateDatabaseUrl", templateDatabaseUrl);
   project.provide("runId", runId);
+  project.provide("stripeEmulatorUrl", stripe.url);
 
   return async () => {
+    await stripe.close();
     await neon.close();
     if (embedded) {
       await embedded.close();

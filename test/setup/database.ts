@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { neon, neonConfig } from "@neondatabase/serverless";
+import { afterAll } from "vitest";
+import { expectLedgerOk } from "../support/ledger";
 
 /**
  * Runs inside workerd before each test file: clones the migrated template into a database of the
@@ -21,3 +23,9 @@ if (testEnv.TEST_TEMPLATE_DATABASE) {
   url.pathname = `/${name}`;
   testEnv.DATABASE_URL = url.toString();
 }
+
+// Every test file ends with the ledger invariants (DESIGN §3, I1–I6) checked on its own database, so
+// no test can leave money created, lost or spent twice behind it unnoticed.
+afterAll(async () => {
+  await expectLedgerOk();
+});
