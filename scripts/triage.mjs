@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// npm run triage: first look at a Tollgate deployment during an incident. Reads only; changes nothing.
+import { parseCli } from "./lib/args.mjs";
+import { checkHealth, checkMetrics, checkReady, exitCodeFor, playbookLink } from "./lib/checks.mjs";
+import { normalizeBaseUrl } from "./lib/http.mjs";
+import { formatTable } from "./lib/report-table.mjs";
+
+const USAGE = `
+Usage: npm run triage -- --url <base> [--token T] [--json]
+
+Checks a Tollgate deployment the way an on-call engineer would, reading only:
+  1. GET /api/health   the Worker answers
+  2. GET /api/ready    database reachable, schema at the latest migration, config valid, consumer heartbeat
+  3. GET /api/ops/metrics (admin token) every figure against its alert threshold: webhook failures,
+     failed jobs, worker heartbeat age, queue growth, dead-letter growth, ledger invariants,
+     reconciliation repairs. Thresholds come from the metrics answer when it carries them, else from
+     GET /api/ops/alerts (the cron's last evaluation), else the defaults in src/config/schema.ts.
+For every problem it prints the likely cause and the runbook: docs/INCIDENT_RESPONSE_PLAYBOOK.md#<section>.
+
+Options:
+  --url BASE     the deployment's base URL (default: $BACKEND_BASE_URL)
+  --token T      the admin token for /api/ops/* (default: $BACKEND_ADMIN_TOKEN); never printed.
+                 Without one the metrics are not checked.
+  --json         also print the findings as one JSON line at the end
+  -h, --help     show this help
+
+Exit codes (by severity):
+  0  everything ok
+  1  warning: something needs attention (a threshold of failed jobs, queue growth, dead-letter growth or
+     reconciliation repairs reached, a stale heartbeat reported by ready, the admin token refused)
+  2  critical: the API or the database is down, migrations pending, config invalid, the metrics cannot
+     be read, the worker heartbeat is stale, webhook failures reached their threshold or the ledger
+     invariants fail
+A usage error (an unknown option, no URL) also exits 2, with the usage on stderr and no table.
+`;
+
+const { values } = parseCli({
+  usage: USAGE,
+  options: { url: { type: "string" }, token: { type: "string" }, json: { type: "boolean" } },
+});
+
+let base;
+try {
+  base = normalizeBaseUrl(values.url ?? process.env.BACKEND_BASE_URL);
+} catch (error) {
+  process.stderr.write(`triage: --url (or BACKEND_BASE_URL): ${/** @type {Error} */ (error).message}\n`);
+  process.exit(2);
+}
+const token = values.token ?? process.env.BACKEND_ADMIN_TOKEN ?? undefined;
+const log = (/** @type {string} */ line) => process.stdout.write(`triage: ${line}\n`);
+
+log(`${base}${token ? " (with admin token)" : " (no admin token: metrics skipped)"}`);
+log("GET /api/health ...");
+const health = await checkHealth(base);
+log(`  ${health.severity}: ${health.detail}`);
+log("GET /api/ready ...");
+const ready = await checkReady(base);
+for (const f of ready.findings) log(`  ${f.check} ${f.severity}: ${f.detail}`);
+log("GET /api/ops/metrics ...");
+const metrics = await checkMetrics(base, token);
+for (const f of metrics.findings) log(`  ${f.check} ${f.severity}: ${f.detail}`);
+if (metrics.metrics) {
+  const m = metrics.metrics;
+  const byStatus = Object.entries(m.jobs_by_status ?? {})
+    .map(([status, n]) => `${status} ${n}`)
+    .join(", ");
+  log(`  queue depth ${m.queue_depth}, dead letters ${m.dead_letter_total}; jobs: ${byStatus}`);
+}
+
+const findings = [health, ...ready.findings, ...metrics.findings];
+const code = exitCodeFor(findings);
+process.stdout.write(
+  `\n${formatTable(
+    ["check", "result", "detail"],
+    findings.map((f) => [f.check, f.severity.toUpperCase(), f.detail]),
+  )}\n`,
+);
+
+const problems = findings.filter((f) => f.cause);
+if (problems.length > 0) {
+  process.stdout.write("\nLikely causes and what to do:\n");
+  for (const p of problems) {
+    process.stdout.write(`- [${p.severity.toUpperCase()}] ${p.check}: ${p.cause}\n`);
+    if (p.anchor) process.stdout.write(`    runbook: ${playbookLink(p.anchor)}\n`);
+  }
+}
+const verdict = ["OK", "WARNING", "CRITICAL"][code];
+process.stdout.write(`\ntriage: ${verdict} (exit ${code})\n`);
+if (values.json) process.stdout.write(`${JSON.stringify({ base, verdict, exit: code, findings })}\n`);
+process.exitCode = code;

@@ -1,0 +1,144 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ANCHORS,
+  DEFAULT_THRESHOLDS,
+  DEV_DEFAULT_SECRETS,
+  FIGURES,
+  githubSlug,
+  PLAYBOOK,
+} from "../../scripts/lib/checks.mjs";
+import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.mjs";
+import { DEV_DEFAULT_SECRETS as SOURCE_DEV_DEFAULTS } from "../../src/config/rules";
+import { ConfigSchema } from "../../src/config/schema";
+import { ALERT_RULES } from "../../src/ops/alerts/rules";
+import { postgresReachable, testDatabaseUrl } from "./postgres";
+
+const available = await postgresReachable(testDatabaseUrl());
+const triage = (args: string[], env: Record<string, string | undefined> = {}) =>
+  runScript("scripts/triage.mjs", args, {
+    env: { BACKEND_ADMIN_TOKEN: undefined, BACKEND_BASE_URL: undefined, ...env },
+  });
+
+/** A job dead-lettered now, an hour-old snapshot to measure growth from, and a fresh heartbeat. */
+async function seedDeadLetter(stack: LocalStack) {
+  const [account] = await stack.query("select account_id::text from create_account('triage-seed')");
+  await stack.query("select * from grant_credits($1, 100, 'triage-seed', '{}')", [account?.account_id]);
+  const [job] = await stack.query(
+    "select job ->> 'id' as id from create_job('account', $1, 'triage-seed', repeat('b', 64), 'echo', '{\"message\":\"seed\"}', 10, 3)",
+    [account?.account_id],
+  );
+  await stack.query(
+    `insert into metric_snapshots (minute, queue_depth, running, dead_letter_total, failed_jobs_1h, webhook_failures_1h, heartbeat_age_s)
+     values (date_trunc('minute', now()) - interval '61 minutes', 0, 0, 0, 0, 0, 10) on conflict do nothing`,
+  );
+  await stack.query(
+    "insert into worker_heartbeats (role, deployment, seen_at) values ('worker', 'seed', now())",
+  );
+  await stack.query("select * from dead_letter_jobs(array[$1::uuid], 'attempts exhausted (seeded)')", [
+    job?.id,
+  ]);
+}
+
+describe("triage's thresholds and runbooks agree with the code they describe", () => {
+  it("the default thresholds are src/config/schema.ts's; the dev defaults are src/config/rules.ts's", () => {
+    const config = ConfigSchema.parse({
+      ENVIRONMENT: "local",
+      DATABASE_URL: "postgres://x",
+      ADMIN_TOKEN: "x",
+    });
+    expect(DEFAULT_THRESHOLDS).toEqual({
+      webhook_failures: config.ALERT_WEBHOOK_FAILURES_1H,
+      failed_jobs: config.ALERT_FAILED_JOBS_1H,
+      worker_heartbeat: config.HEARTBEAT_STALE_AFTER_S,
+      queue_growth: config.ALERT_QUEUE_GROWTH_1H,
+      dead_letter_growth: config.ALERT_DEAD_LETTER_GROWTH_1H,
+      ledger_drift: null,
+      reconcile_repairs: config.ALERT_RECONCILE_REPAIRS_24H,
+    });
+    expect([...DEV_DEFAULT_SECRETS].sort()).toEqual([...SOURCE_DEV_DEFAULTS].sort());
+  });
+
+  it("one figure per alert rule of src/ops/alerts/rules.ts", () => {
+    expect(FIGURES.map((f) => f.rule).sort()).toEqual(ALERT_RULES.map((r) => r.name).sort());
+  });
+
+  it("every runbook triage points to is a section of the playbook", () => {
+    const headings = readFileSync(join(import.meta.dirname, "../..", PLAYBOOK), "utf8")
+      .split("\n")
+      .filter((l) => /^#{2,3} /.test(l))
+      .map((l) => githubSlug(l.replace(/^#+ /, "")));
+    for (const anchor of [...FIGURES.map((f) => f.anchor), ...Object.values(ANCHORS)]) {
+      expect(headings, anchor).toContain(anchor);
+    }
+  });
+});
+
+describe.skipIf(!available)("npm run triage against a local stack", () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack();
+  }, 120_000);
+  afterAll(() => stack?.close(), 30_000);
+
+  it("--help documents the exit codes by severity", async () => {
+    const { code, output } = await triage(["--help"]);
+    expect(code).toBe(0);
+    expect(output).toMatch(/0 {2}everything ok/);
+    expect(output).toMatch(/1 {2}warning/);
+    expect(output).toMatch(/2 {2}critical/);
+  });
+
+  it("a healthy stack: every figure within its threshold, exit 0, and the token is never printed", async () => {
+    const { code, output } = await triage(["--url", stack.url], { BACKEND_ADMIN_TOKEN: stack.adminToken });
+    expect(code, output).toBe(0);
+    expect(output).toContain("triage: OK (exit 0)");
+    for (const figure of FIGURES) expect(output).toMatch(new RegExp(`\\| ${figure.rule} +\\| OK `));
+    expect(output).toContain("thresholds from src/config defaults");
+    expect(output).not.toContain(stack.adminToken);
+  });
+
+  it("without an admin token the metrics are skipped, not failed", async () => {
+    const { code, output } = await triage(["--url", stack.url]);
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/\| metrics +\| SKIP /);
+  });
+
+  it("a wrong admin token is a warning naming the rotation runbook", async () => {
+    const { code, output } = await triage(["--url", stack.url, "--token", "not-the-token"]);
+    expect(code, output).toBe(1);
+    expect(output).toContain(`${PLAYBOOK}#metrics-unavailable`);
+  });
+
+  it("a new dead letter: exit 1 (warning), its cause and its runbook", async () => {
+    await seedDeadLetter(stack);
+    const { code, output } = await triage(["--url", stack.url], { BACKEND_ADMIN_TOKEN: stack.adminToken });
+    expect(code, output).toBe(1);
+    expect(output).toMatch(/\| dead_letter_growth +\| WARN +\| dead_letter_growth_1h=1 \(threshold 1\)/);
+    expect(output).toContain("exhausted their retries");
+    expect(output).toContain(`runbook: ${PLAYBOOK}#dead-letter-growth`);
+    expect(output).toContain("triage: WARNING (exit 1)");
+  });
+
+  it("the database down: exit 2 (critical), naming the database as the cause", async () => {
+    await stack.stopDatabase();
+    try {
+      const { code, output } = await triage(["--url", stack.url], { BACKEND_ADMIN_TOKEN: stack.adminToken });
+      expect(code, output).toBe(2);
+      expect(output).toMatch(/\| ready: database +\| CRITICAL \| (unreachable|timed out)/);
+      expect(output).toContain(`runbook: ${PLAYBOOK}#database-unreachable`);
+      expect(output).toMatch(/\| metrics +\| CRITICAL /);
+      expect(output).toContain("triage: CRITICAL (exit 2)");
+      expect(output).not.toContain(stack.databaseUrl);
+    } finally {
+      await stack.startDatabase();
+    }
+  }, 60_000);
+
+  it("a URL that does not answer: exit 2, the API down", async () => {
+    const { code, output } = await triage(["--url", "http://127.0.0.1:9"]);
+    expect(code, output).toBe(2);
+    expect(output).toContain(`${PLAYBOOK}#api-down`);
+  });
+});
