@@ -1,5 +1,26 @@
+import { connect } from "node:net";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+
+/**
+ * Whether the tests' Postgres accepts connections. Without it the global setup falls back to one
+ * embedded PGlite database shared by every file, so files must then run one at a time.
+ */
+function postgresListening(
+  url = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+) {
+  const { hostname, port } = new URL(url);
+  return new Promise<boolean>((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 5432), timeout: 2000 });
+    const done = (listening: boolean) => {
+      socket.destroy();
+      resolve(listening);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
+}
 
 const TEST_BINDINGS = {
   ENVIRONMENT: "local",
@@ -13,6 +34,8 @@ const TEST_BINDINGS = {
   LEDGER_MODEL_SEED: process.env.LEDGER_MODEL_SEED ?? "",
   LEDGER_MODEL_STEPS: process.env.LEDGER_MODEL_STEPS ?? "",
 };
+
+const sharedDatabase = !(await postgresListening());
 
 export default defineConfig({
   test: {
@@ -45,6 +68,7 @@ export default defineConfig({
           setupFiles: ["./test/setup/database.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          fileParallelism: !sharedDatabase,
         },
       },
       {
