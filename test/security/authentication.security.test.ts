@@ -2,7 +2,6 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   bearer,
-  callWith,
   createKey,
   database,
   SESSION_COOKIE_NAME,
@@ -11,7 +10,7 @@ import {
   type TestUser,
 } from "../support/auth";
 import { call, expectProblem } from "../support/http";
-import { pathOf, ROUTES, requestFor } from "./routes";
+import { accountState, ROUTES, type RouteCase, send as sendTarget, targetFor } from "./routes";
 
 const userRoutes = ROUTES.filter((r) => r.auth !== "admin");
 const keyRoutes = ROUTES.filter((r) => r.auth === "key");
@@ -35,13 +34,24 @@ async function expectUnauthorized(response: Response) {
   await expectProblem(response, 401, "unauthorized");
 }
 
-describe.each(userRoutes)("$method $path ($auth)", (route) => {
-  const send = (headers: Record<string, string>) => call(pathOf(route), requestFor(route, headers));
+/** Sends a fresh valid request of `route` for `user` (its `prepare` run) with these credentials. */
+const sendAs = async (route: RouteCase, headers: Record<string, string>, env?: Record<string, unknown>) =>
+  sendTarget(await targetFor(route, user), headers, { env });
 
+/** Expects a 401 for a fresh valid request with these credentials, and `user`'s account unchanged. */
+async function refused(route: RouteCase, headers: Record<string, string>, env?: Record<string, unknown>) {
+  const target = await targetFor(route, user);
+  const before = await accountState(user.accountId);
+  const response = await sendTarget(target, headers, { env });
+  const body = await expectProblem(response, 401, "unauthorized");
+  expect(await accountState(user.accountId)).toEqual(before);
+  return { response, body };
+}
+
+describe.each(userRoutes)("$method $path ($auth)", (route) => {
   it("refuses a request without credentials, with WWW-Authenticate", async () => {
-    const response = await send({});
+    const { response } = await refused(route, {});
     expect(response.headers.get("www-authenticate")).toMatch(/^Bearer /);
-    await expectUnauthorized(response);
   });
 
   it.each([
@@ -51,40 +61,32 @@ describe.each(userRoutes)("$method $path ($auth)", (route) => {
     ["another scheme", `Basic ${btoa("user:pass")}`],
     ["an empty bearer", "Bearer "],
   ])("refuses %s", async (_, authorization) => {
-    await expectUnauthorized(await send({ authorization }));
+    await refused(route, { authorization });
   });
 
   it("refuses a revoked key", async () => {
-    await expectUnauthorized(await send(bearer(revokedKey)));
+    await refused(route, bearer(revokedKey));
   });
 
   it("refuses a key of another environment (its digest would match nothing here either)", async () => {
     const staging = liveKey.replace(/^tg_local_/, "tg_staging_");
-    await expectUnauthorized(await send(bearer(staging)));
+    await refused(route, bearer(staging));
   });
 
   it("refuses a valid local key when the Worker runs as staging, before any lookup", async () => {
-    const response = await callWith(
-      { ENVIRONMENT: "staging" },
-      pathOf(route),
-      requestFor(route, bearer(liveKey)),
-    );
-    const body = await expectProblem(response, 401, "unauthorized");
+    const { body } = await refused(route, bearer(liveKey), { ENVIRONMENT: "staging" });
     if (route.auth === "key") expect(String(body.detail)).toContain("another environment");
   });
 
   it("refuses a session cookie with a forged signature", async () => {
     const forged = `${SESSION_COOKIE_NAME}=${encodeURIComponent(`${user.sessionToken}.${btoa("x".repeat(32))}`)}`;
-    await expectUnauthorized(await send(session(user, { cookie: forged })));
+    await refused(route, session(user, { cookie: forged }));
   });
 
   it("refuses a session cookie signed with another secret", async () => {
-    const response = await callWith(
-      { BETTER_AUTH_SECRET: "another-secret-another-secret-another-secret" },
-      pathOf(route),
-      requestFor(route, session(user)),
-    );
-    await expectUnauthorized(response);
+    await refused(route, session(user), {
+      BETTER_AUTH_SECRET: "another-secret-another-secret-another-secret",
+    });
   });
 
   it("refuses an expired session", async () => {
@@ -93,34 +95,33 @@ describe.each(userRoutes)("$method $path ($auth)", (route) => {
       "update auth_sessions set expires_at = now() - interval '1 second' where token = $1",
       [other.sessionToken],
     );
-    await expectUnauthorized(await send(session(other)));
+    await refused(route, session(other));
   });
 
   it("accepts the real credentials (the refusals above are about the credentials)", async () => {
-    const response = await send(route.auth === "key" ? bearer(liveKey) : session(user));
+    const response = await sendAs(route, route.auth === "key" ? bearer(liveKey) : session(user));
     expect([401, 403]).not.toContain(response.status);
+    // A prepared request is complete (credits, an owned resource), so it must succeed outright.
+    if (route.prepare) expect(response.status, await response.clone().text()).toBeLessThan(300);
   });
 });
 
 describe.each(sessionOnlyRoutes)("$method $path accepts sessions only", (route) => {
   it("refuses a valid API key", async () => {
-    const response = await call(pathOf(route), requestFor(route, bearer(liveKey)));
-    await expectUnauthorized(response);
+    await expectUnauthorized(await sendAs(route, bearer(liveKey)));
   });
 });
 
 describe.each(keyRoutes)("$method $path accepts a key", (route) => {
   it("answers for the key's account", async () => {
-    const response = await call(pathOf(route), requestFor(route, bearer(liveKey)));
-    expect(response.status).toBeLessThan(300);
+    const response = await sendAs(route, bearer(liveKey));
+    expect(response.status, await response.clone().text()).toBeLessThan(300);
   });
 });
 
 describe.each(adminRoutes)("$method $path (admin)", (route) => {
   const send = (headers: Record<string, string>, overrides?: Record<string, unknown>) =>
-    overrides
-      ? callWith(overrides, pathOf(route), requestFor(route, headers))
-      : call(pathOf(route), requestFor(route, headers));
+    sendAs(route, headers, overrides);
   const token = env.ADMIN_TOKEN;
   const sameLength = token.replace(/.$/, (ch) => (ch === "x" ? "y" : "x"));
 

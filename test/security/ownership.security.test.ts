@@ -1,7 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { bearer, createKey, database, session, signUp, type TestUser } from "../support/auth";
-import { call } from "../support/http";
-import { INJECTED, pathOf, ROUTES, type RouteCase, requestFor } from "./routes";
+import { call, expectProblem } from "../support/http";
+import {
+  accountState,
+  INJECTED,
+  pathOf,
+  ROUTES,
+  type RouteCase,
+  requestFor,
+  send,
+  targetFor,
+} from "./routes";
 
 let owner: TestUser;
 let intruder: TestUser;
@@ -21,42 +30,103 @@ const shape = async (response: Response) => {
   return { status: response.status, contentType: response.headers.get("content-type"), body: rest };
 };
 
-describe.each(ROUTES.filter((r) => r.owned))("$method $path: another account's id", (route) => {
-  it("is a 404 with exactly the body of an id that does not exist", async () => {
-    const ownersId = await route.owned?.(owner);
+/** Routes on one resource: their `prepare` creates one the user owns and returns its id. */
+const ownedRoutes = ROUTES.filter((r) => r.path.includes(":id") && r.prepare);
+
+describe.each(ownedRoutes)("$method $path: another account's id", (route) => {
+  it("is a 404 with exactly the body of an id that does not exist, and changes nothing", async () => {
+    const target = await targetFor(route, owner);
+    expect(target.id, "prepare must return the owner's id").toBeDefined();
+    expect(target.id).not.toBe(route.sampleId);
     const intruderCredentials = credentialsFor(route, intruder, intruderKey);
-    const theirs = await call(pathOf(route, ownersId), requestFor(route, intruderCredentials));
-    const missing = await call(
-      pathOf(route, "9e107d9d-372b-4b8d-9a3c-6f5d1b3c2a10"),
-      requestFor(route, intruderCredentials),
-    );
-    const malformed = await call(pathOf(route, "not-a-uuid"), requestFor(route, intruderCredentials));
+    const [ownerBefore, intruderBefore] = await Promise.all([
+      accountState(owner.accountId),
+      accountState(intruder.accountId),
+    ]);
+    const theirs = await send(target, intruderCredentials);
+    const missing = await send(target, intruderCredentials, {
+      path: pathOf(route, "9e107d9d-372b-4b8d-9a3c-6f5d1b3c2a10"),
+    });
+    const malformed = await send(target, intruderCredentials, { path: pathOf(route, "not-a-uuid") });
     expect(theirs.status).toBe(404);
     const [a, b, c] = await Promise.all([shape(theirs), shape(missing), shape(malformed)]);
     expect(a).toEqual(b);
     expect(c).toEqual(b);
+    expect(await accountState(owner.accountId)).toEqual(ownerBefore);
+    expect(await accountState(intruder.accountId)).toEqual(intruderBefore);
   });
 
   it("still works for its owner (the 404 above is about ownership)", async () => {
-    const ownersId = await route.owned?.(owner);
-    const response = await call(pathOf(route, ownersId), requestFor(route, session(owner)));
-    expect(response.status).toBeLessThan(300);
+    const target = await targetFor(route, owner);
+    const response = await send(target, session(owner));
+    expect(response.status, await response.clone().text()).toBeLessThan(300);
   });
 });
+
+/** The quoted names in a validation problem's messages (zod's `Unrecognized key(s): "a", "b"`). */
+const namedFields = (problem: Record<string, unknown>) =>
+  ((problem.errors ?? []) as { message: string }[]).flatMap((e) =>
+    [...e.message.matchAll(/"([^"]+)"/g)].map((m) => m[1]),
+  );
 
 describe.each(ROUTES.filter((r) => r.serverOwned))(
   "$method $path: server-owned fields in the body",
   (route) => {
+    const injected = () => ({ ...route.serverOwned, account_id: intruder.accountId });
+
+    /** Sends a fresh valid request with `fields` added to its body; expects the account(s) untouched if refused. */
+    async function attempt(fields: Record<string, unknown>) {
+      const target = await targetFor(route, owner);
+      const [ownerBefore, intruderBefore] = await Promise.all([
+        accountState(owner.accountId),
+        accountState(intruder.accountId),
+      ]);
+      const body = { ...(target.body as object), ...fields };
+      const response = await send(target, credentialsFor(route, owner), { body });
+      if (response.status >= 300) {
+        expect(await accountState(owner.accountId)).toEqual(ownerBefore);
+      }
+      expect(await accountState(intruder.accountId)).toEqual(intruderBefore);
+      return response;
+    }
+
     it("ignores or refuses them, and never echoes them", async () => {
-      const body = { ...(route.body as object), ...route.serverOwned, account_id: intruder.accountId };
-      const response = await call(pathOf(route), requestFor(route, credentialsFor(route, owner), body));
+      const response = await attempt(injected());
+      const refusal = route.refusesServerOwned;
+      if (refusal) {
+        const problem = await expectProblem(response, refusal.status, refusal.code);
+        for (const field of Object.keys(injected())) expect(namedFields(problem), field).toContain(field);
+        return;
+      }
       expect([200, 201, 202, 400, 422]).toContain(response.status);
       if (response.status >= 300) return;
       const echoed = (await response.json()) as Record<string, unknown>;
-      for (const [field, value] of Object.entries({ ...route.serverOwned, account_id: intruder.accountId })) {
+      for (const [field, value] of Object.entries(injected())) {
         expect(echoed[field], field).not.toEqual(value);
       }
     });
+
+    const refusal = route.refusesServerOwned;
+    if (refusal) {
+      // A refusal of all of them at once could come from any one; each must be refused on its own.
+      it.each(Object.keys(route.serverOwned ?? {}))(
+        "refuses %s on its own, storing nothing",
+        async (field) => {
+          const value = field === "account_id" ? intruder.accountId : route.serverOwned?.[field];
+          const problem = await expectProblem(
+            await attempt({ [field]: value }),
+            refusal.status,
+            refusal.code,
+          );
+          expect(namedFields(problem)).toContain(field);
+        },
+      );
+
+      it("the same request without them succeeds (the refusal is about the fields)", async () => {
+        const response = await attempt({});
+        expect(response.status, await response.clone().text()).toBeLessThan(300);
+      });
+    }
   },
 );
 

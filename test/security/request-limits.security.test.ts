@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { APP_ORIGIN, randomIp, session, signUp, type TestUser } from "../support/auth";
+import { APP_ORIGIN, callWith, randomIp, session, signUp, type TestUser } from "../support/auth";
 import { call, expectProblem } from "../support/http";
-import { pathOf, ROUTES } from "./routes";
+import { ROUTES, type RouteCase, targetFor } from "./routes";
 
 let user: TestUser;
 beforeAll(async () => {
@@ -10,42 +10,38 @@ beforeAll(async () => {
 
 const OVERSIZED = JSON.stringify({ name: "x".repeat(70 * 1024) });
 
-/** Every route with a JSON body: this file's own routes and sign-up/sign-in. */
-const bodyRoutes = [
-  ...ROUTES.filter((r) => r.body !== undefined && r.auth === "session").map((r) => ({
-    path: pathOf(r),
-    method: r.method,
-  })),
-  { path: "/api/auth/sign-up/email", method: "POST" as const },
-  { path: "/api/auth/sign-in/email", method: "POST" as const },
+/** Every route with a JSON body: the suite's user routes and sign-up/sign-in. */
+const bodyRoutes: RouteCase[] = [
+  ...ROUTES.filter((r) => r.body !== undefined && r.auth !== "admin"),
+  { path: "/api/auth/sign-up/email", method: "POST", auth: "session" },
+  { path: "/api/auth/sign-in/email", method: "POST", auth: "session" },
 ];
 
-describe.each(bodyRoutes)("$method $path", ({ path, method }) => {
-  const headers = (type: string) => ({
-    ...session(user),
-    origin: APP_ORIGIN,
-    "content-type": type,
-    "cf-connecting-ip": randomIp(),
-  });
+describe.each(bodyRoutes)("$method $path", (route) => {
+  /** A fresh valid request of the route (its `prepare` run), its body and content type replaced. */
+  const sendBody = async (type: string, body: string) => {
+    const target = await targetFor(route, user);
+    const headers = {
+      ...target.headers,
+      ...session(user),
+      origin: APP_ORIGIN,
+      "content-type": type,
+      "cf-connecting-ip": randomIp(),
+    };
+    const init = { method: route.method, headers, body };
+    return target.env ? callWith(target.env, target.path, init) : call(target.path, init);
+  };
 
   it("refuses a body over MAX_BODY_BYTES with 413", async () => {
-    await expectProblem(
-      await call(path, { method, headers: headers("application/json"), body: OVERSIZED }),
-      413,
-      "payload_too_large",
-    );
+    await expectProblem(await sendBody("application/json", OVERSIZED), 413, "payload_too_large");
   });
 
   it("refuses a body that is not JSON with 415", async () => {
-    await expectProblem(
-      await call(path, { method, headers: headers("text/plain"), body: "name=x" }),
-      415,
-      "unsupported_media_type",
-    );
+    await expectProblem(await sendBody("text/plain", "name=x"), 415, "unsupported_media_type");
   });
 
   it("refuses malformed JSON with 400", async () => {
-    const response = await call(path, { method, headers: headers("application/json"), body: '{"name": ' });
+    const response = await sendBody("application/json", '{"name": ');
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toContain("application/problem+json");
   });

@@ -2,20 +2,25 @@
  * Every authenticated route, in one list, so the shared security suite (`*.security.test.ts`) attacks
  * each of them the same way. When you add an authenticated route, add it here; the suite then checks
  * it refuses missing, malformed, revoked and other-environment credentials, cookie changes from a
- * foreign origin, wrong admin tokens and server-owned fields in the body.
+ * foreign origin, wrong admin tokens and server-owned fields in the body, and that another account's
+ * id is a 404 like a missing one. A route that needs more than credentials to answer (credits, a
+ * resource of the caller's, a fresh Idempotency-Key) sets it up in `prepare`.
  *
  * auth:
  *   "session"  a signed-in browser session only (API keys are refused)
  *   "key"      an API key or a session (programmatic routes)
  *   "admin"    Authorization: Bearer <ADMIN_TOKEN>
  */
-import type { TestUser } from "../support/auth";
+import { ECHO_COST } from "../../src/jobs/types/echo";
+import { grant, jobRequest, api as jobsApi, RecordingQueue } from "../jobs/support";
+import { callWith, createKey, database, session, type TestUser } from "../support/auth";
+import { call } from "../support/http";
 
 export type AuthKind = "session" | "key" | "admin";
 
 export type RouteCase = {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  /** `:id` is replaced by `sampleId` (or by the id `owned` returns, for the ownership checks). */
+  /** `:id` is replaced by the id `prepare` returns, else by `sampleId`. */
   path: string;
   auth: AuthKind;
   /** A valid body, so a refusal can only come from the credentials. */
@@ -24,11 +29,57 @@ export type RouteCase = {
   sampleId?: string;
   /** Server-owned fields a client might try to set; the route must ignore or refuse them. */
   serverOwned?: Record<string, unknown>;
-  /** Creates a resource owned by `user` and returns its id, for the cross-account 404 check. */
-  owned?: (user: TestUser) => Promise<string>;
+  /**
+   * How the route refuses a body holding any one of `serverOwned` (it must then store nothing).
+   * Absent: the route may ignore them (2xx, never echoed) or refuse them with 400/422.
+   */
+  refusesServerOwned?: { status: number; code: string };
+  /**
+   * Sets up what one valid request needs on behalf of `user` (credits, a resource the user owns) and
+   * returns the parts that replace the static ones. Every check calls it before each request it sends,
+   * so a refusal can only come from what the check changed. A route with `:id` returns the id of a
+   * resource `user` owns: the cross-account 404 check uses it.
+   */
+  prepare?: (user: TestUser) => Promise<Prepared>;
+};
+
+export type Prepared = {
+  /** Replaces `:id`. */
+  id?: string;
+  body?: unknown;
+  /** Merged over the route's `headers`. */
+  headers?: Record<string, string>;
+  /** Bindings replaced for the request, e.g. a recording JOBS_QUEUE so no message reaches the shared queue. */
+  env?: Record<string, unknown>;
+};
+
+/** One concrete request of a route: what `requestFor` and `send` take. */
+export type Target = {
+  method: RouteCase["method"];
+  path: string;
+  id?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  env?: Record<string, unknown>;
 };
 
 const SOME_UUID = "00000000-0000-4000-8000-000000000000";
+
+/** A valid job: echo holds ECHO_COST credits. */
+const JOB_BODY = { type: "echo", input: { message: "security suite" } };
+
+/** Exactly the credits one more job needs, so an unfunded user can create it. */
+async function fundOneJob(user: TestUser) {
+  await grant(user.accountId, ECHO_COST);
+}
+
+/** A queued job owned by `user`, created through a recording queue so no consumer ever runs it. */
+async function queuedJob(user: TestUser): Promise<string> {
+  await fundOneJob(user);
+  const response = await jobsApi("/api/jobs", jobRequest(session(user), JOB_BODY));
+  if (response.status !== 201) throw new Error(`creating a job: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
 
 /** Values no server-generated field will ever hold, so an echo of them is a mass-assignment. */
 export const INJECTED = {
@@ -48,6 +99,49 @@ export const ROUTES: RouteCase[] = [
   { method: "GET", path: "/api/me", auth: "key" },
   { method: "GET", path: "/api/billing/ledger", auth: "key" },
   { method: "GET", path: "/api/jobs", auth: "key" },
+  {
+    method: "POST",
+    path: "/api/jobs",
+    auth: "key",
+    body: JOB_BODY,
+    headers: { "idempotency-key": "security-suite" },
+    // Fields of the job row and the account; CreateJobRequest is a strict object, so any is a 400.
+    serverOwned: {
+      account_id: INJECTED.account_id,
+      balance: INJECTED.balance,
+      available: INJECTED.available,
+      cost: INJECTED.cost,
+      status: INJECTED.status,
+      id: INJECTED.id,
+      charged: 987654321,
+      hold_id: 987654321,
+      attempts: 987654321,
+      max_attempts: 987654321,
+      output: { injected: true },
+    },
+    refusesServerOwned: { status: 400, code: "validation_failed" },
+    prepare: async (user) => {
+      await fundOneJob(user);
+      return {
+        headers: { "idempotency-key": crypto.randomUUID() },
+        env: { JOBS_QUEUE: new RecordingQueue() },
+      };
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/jobs/:id",
+    auth: "key",
+    sampleId: SOME_UUID,
+    prepare: async (user) => ({ id: await queuedJob(user) }),
+  },
+  {
+    method: "POST",
+    path: "/api/jobs/:id/cancel",
+    auth: "key",
+    sampleId: SOME_UUID,
+    prepare: async (user) => ({ id: await queuedJob(user) }),
+  },
   { method: "GET", path: "/api/keys", auth: "session" },
   {
     method: "POST",
@@ -61,10 +155,7 @@ export const ROUTES: RouteCase[] = [
     path: "/api/keys/:id",
     auth: "session",
     sampleId: SOME_UUID,
-    owned: async (user) => {
-      const { createKey } = await import("../support/auth");
-      return (await createKey(user, "owned by someone else")).id;
-    },
+    prepare: async (user) => ({ id: (await createKey(user, "security suite")).id }),
   },
   {
     method: "POST",
@@ -111,7 +202,7 @@ export function pathOf(route: RouteCase, id = route.sampleId) {
 }
 
 export function requestFor(
-  route: RouteCase,
+  route: Pick<RouteCase, "method" | "body" | "headers">,
   headers: Record<string, string>,
   body = route.body,
 ): RequestInit {
@@ -124,4 +215,53 @@ export function requestFor(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   };
+}
+
+/** A valid request of `route` for `user`: its `prepare` hook run (if any) over the static parts. */
+export async function targetFor(route: RouteCase, user: TestUser): Promise<Target> {
+  const prepared = (await route.prepare?.(user)) ?? {};
+  const id = prepared.id ?? route.sampleId;
+  return {
+    method: route.method,
+    path: pathOf(route, id),
+    id,
+    body: "body" in prepared ? prepared.body : route.body,
+    headers: { ...route.headers, ...prepared.headers },
+    env: prepared.env,
+  };
+}
+
+/**
+ * Sends `target` with `headers` through the Worker: `call` (the real entrypoint), or `callWith` when the
+ * target or the check replaces bindings. `options.path` and `options.body` replace the target's.
+ */
+export function send(
+  target: Target,
+  headers: Record<string, string>,
+  options: { path?: string; body?: unknown; env?: Record<string, unknown> } = {},
+) {
+  const init = requestFor(target, headers, "body" in options ? options.body : target.body);
+  const path = options.path ?? target.path;
+  const env = { ...target.env, ...options.env };
+  return Object.keys(env).length > 0 ? callWith(env, path, init) : call(path, init);
+}
+
+/**
+ * What an account holds, to show a refused request changed nothing: its keys (and whether revoked),
+ * its jobs and their statuses, its stored Idempotency-Keys and its balance.
+ */
+export async function accountState(accountId: string) {
+  const rows = (await database().query(
+    `select
+       (select coalesce(json_agg(json_build_object('id', k.id, 'revoked', k.revoked_at is not null) order by k.id), '[]')
+          from api_keys k where k.account_id = a.id) as keys,
+       (select coalesce(json_agg(json_build_object('id', j.id, 'status', j.status) order by j.id), '[]')
+          from jobs j where j.account_id = a.id) as jobs,
+       (select count(*)::int from idempotency_keys i where i.account_id = a.id) as idempotency_keys,
+       b.balance::text, b.held::text, b.available::text
+     from accounts a cross join lateral ledger_balances(a.ledger_account_id) b where a.id = $1`,
+    [accountId],
+  )) as Record<string, unknown>[];
+  if (!rows[0]) throw new Error(`no account ${accountId}`);
+  return rows[0];
 }
