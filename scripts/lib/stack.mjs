@@ -30,6 +30,7 @@ import { runMigrations } from "./migrate.mjs";
  *   stopDatabase(): Promise<void>,
  *   startDatabase(): Promise<void>,
  *   scheduled(cron?: string): Promise<number>,
+ *   restart(vars?: Record<string, string>): Promise<void>,
  *   query(sql: string, params?: unknown[]): Promise<Record<string, any>[]>,
  *   close(): Promise<void>,
  * }} LocalStack
@@ -175,45 +176,53 @@ export async function startLocalStack(options = {}) {
 
     // Values reach wrangler through a private env file, never its command line.
     const envFile = join(workDir, "dev.vars");
-    writeFileSync(
-      envFile,
-      `${Object.entries(vars)
-        .map(([k, v]) => `${k}=${JSON.stringify(String(v))}`)
-        .join("\n")}\n`,
-      { mode: 0o600 },
-    );
+    const writeEnvFile = () =>
+      writeFileSync(
+        envFile,
+        `${Object.entries(vars)
+          .map(([k, v]) => `${k}=${JSON.stringify(String(v))}`)
+          .join("\n")}\n`,
+        { mode: 0o600 },
+      );
+    writeEnvFile();
 
     const wranglerPackage = createRequire(import.meta.url).resolve("wrangler/package.json");
     const wranglerBin = join(dirname(wranglerPackage), "bin", "wrangler.js");
     const args = [wranglerBin, "dev", "--port", String(port), "--ip", "127.0.0.1", "--test-scheduled"];
     args.push("--inspector-port", String(inspectorPort), "--persist-to", join(workDir, "state"));
     args.push("--env-file", envFile, "--log-level", "error");
-    log(`wrangler dev on ${url}`);
-    let output = "";
-    // Its own process group, so stopping it reaches workerd too.
-    const wrangler = spawn(process.execPath, args, {
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
-    const keep = (/** @type {Buffer} */ chunk) => {
-      output = `${output}${chunk}`.slice(-4000);
-    };
-    wrangler.stdout?.on("data", keep);
-    wrangler.stderr?.on("data", keep);
-    stops.push(() => stopProcessGroup(wrangler));
+    /** @type {import("node:child_process").ChildProcess | undefined} */
+    let wrangler;
+    stops.push(() => (wrangler ? stopProcessGroup(wrangler) : Promise.resolve()));
+    const startWrangler = async () => {
+      log(`wrangler dev on ${url}`);
+      let output = "";
+      // Its own process group, so stopping it reaches workerd too.
+      const child = spawn(process.execPath, args, {
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      });
+      wrangler = child;
+      const keep = (/** @type {Buffer} */ chunk) => {
+        output = `${output}${chunk}`.slice(-4000);
+      };
+      child.stdout?.on("data", keep);
+      child.stderr?.on("data", keep);
 
-    const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
-    for (;;) {
-      try {
-        if ((await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) })).ok) break;
-      } catch {
-        // not listening yet
+      const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
+      for (;;) {
+        try {
+          if ((await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) })).ok) break;
+        } catch {
+          // not listening yet
+        }
+        if (child.exitCode !== null) throw new Error(`wrangler dev exited ${child.exitCode}: ${output}`);
+        if (Date.now() > deadline) throw new Error(`wrangler dev did not start: ${output}`);
+        await new Promise((r) => setTimeout(r, 300));
       }
-      if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited ${wrangler.exitCode}: ${output}`);
-      if (Date.now() > deadline) throw new Error(`wrangler dev did not start: ${output}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    };
+    await startWrangler();
     log("up");
 
     return {
@@ -235,6 +244,21 @@ export async function startLocalStack(options = {}) {
       },
       /** One statement on the stack's database, over TCP (for seeding and checking in tests). */
       query: (sql, params) => query(databaseUrl, sql, params),
+      /**
+       * Stops `wrangler dev` and starts it again on the same port, database and state directory, with
+       * `extra` merged into its variables (e.g. `{ MVP_WORKER_ENABLED: "false" }`: a consumer that stops).
+       */
+      restart: async (extra = {}) => {
+        if (wrangler) {
+          const group = /** @type {number} */ (wrangler.pid);
+          await stopProcessGroup(wrangler);
+          await processGroupGone(group);
+        }
+        Object.assign(vars, extra);
+        writeEnvFile();
+        await startWrangler();
+        log("up again");
+      },
       /** Runs a cron tick now (wrangler dev --test-scheduled); answers the HTTP status. */
       scheduled: async (cron = "* * * * *") =>
         (await fetch(`${url}/__scheduled?cron=${encodeURIComponent(cron)}`)).status,
@@ -261,4 +285,17 @@ function stopProcessGroup(/** @type {import("node:child_process").ChildProcess} 
     signal("SIGINT");
     setTimeout(() => signal("SIGKILL"), 5000).unref();
   });
+}
+
+/** Resolves once no process of the group is left (workerd may outlive wrangler briefly), at most 10 s. */
+async function processGroupGone(/** @type {number} */ pgid) {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
