@@ -117,13 +117,23 @@ export function createSqlHandler({ stats, log }) {
  */
 async function withClient(pool, fn) {
   const client = await pool.connect();
+  /** @type {Error | undefined} */
   let broken;
+  // A backend terminated mid-statement makes the checked-out client emit `error`; without a listener
+  // that would end the whole server.
+  const onError = (/** @type {Error} */ error) => {
+    broken = error;
+  };
+  client.on("error", onError);
   try {
     return await fn(client);
   } catch (error) {
-    if (!(error instanceof pg.DatabaseError)) broken = /** @type {Error} */ (error);
+    const fatal =
+      error instanceof pg.DatabaseError && (error.severity === "FATAL" || error.code?.startsWith("57P"));
+    if (!(error instanceof pg.DatabaseError) || fatal) broken = /** @type {Error} */ (error);
     throw error;
   } finally {
+    client.off("error", onError);
     client.release(broken);
   }
 }
