@@ -30,9 +30,13 @@ const TEST_BINDINGS = {
   STRIPE_WEBHOOK_SECRET: "whsec_tollgate_local_dev",
   MVP_WORKER_ENABLED: "true",
   LEGACY_QUEUE_WORKER_ENABLED: "false",
-  // Host variables do not reach workerd; these let a failing model-test seed be replayed exactly.
+  // Host variables do not reach workerd; these let a failing randomized run be replayed from its seed.
   LEDGER_MODEL_SEED: process.env.LEDGER_MODEL_SEED ?? "",
   LEDGER_MODEL_STEPS: process.env.LEDGER_MODEL_STEPS ?? "",
+  FUZZ_SEED: process.env.FUZZ_SEED ?? "",
+  FUZZ_CASES: process.env.FUZZ_CASES ?? "",
+  CHAOS_SEED: process.env.CHAOS_SEED ?? "",
+  CHAOS_OPERATIONS: process.env.CHAOS_OPERATIONS ?? "",
 };
 
 const sharedDatabase = !(await postgresListening());

@@ -34,6 +34,19 @@ function codeForHttpException(error: HTTPException): ErrorCode {
 }
 
 /**
+ * Postgres refuses some text a client can send in valid JSON: a NUL character (22021) or its `\u0000`
+ * escape inside jsonb (22P05). That is the client's input, not a fault of ours: 400, not 500.
+ */
+function isUnstorableText(error: unknown): boolean {
+  // Drizzle wraps the driver's error ("Failed query: ..."), so the Postgres code may sit on a cause.
+  for (let e = error as { code?: unknown; cause?: unknown } | null, depth = 0; e && depth < 3; depth++) {
+    if (e.code === "22021" || e.code === "22P05") return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/**
  * The one error handler, in three tiers: our own `ApiError`, Hono's `HTTPException`, and anything
  * else, which is a bug: 500, reported, with no detail that could leak internals.
  */
@@ -46,6 +59,13 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
     const code = codeForHttpException(error);
     if (error.status >= 500) reportError(c, error);
     return problemResponse(c, code, error.status >= 500 ? undefined : error.message);
+  }
+  if (isUnstorableText(error)) {
+    return problemResponse(
+      c,
+      "bad_request",
+      "The request holds text Postgres cannot store (such as a NUL character).",
+    );
   }
   reportError(c, error);
   return problemResponse(

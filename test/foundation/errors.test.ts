@@ -36,6 +36,14 @@ describe("the error contract", () => {
     expect(JSON.stringify(body)).not.toContain("db password is hunter2");
   });
 
+  it("text Postgres cannot store (NUL) → 400 bad_request, also when wrapped by drizzle; other driver errors stay 500", async () => {
+    const app = appWithEchoRoute();
+    const wrapped = await app.request("/api/test/nul", {}, env);
+    await expectProblem(wrapped, 400, "bad_request");
+    const other = await app.request("/api/test/unique", {}, env);
+    await expectProblem(other, 500, "internal_error");
+  });
+
   it("body over the size limit → 413 before any handler runs", async () => {
     const big = JSON.stringify({ pad: "x".repeat(70 * 1024) });
     await expectProblem(
@@ -99,6 +107,16 @@ function appWithEchoRoute() {
     responses: { 200: { description: "echo" } },
   });
   app.openapi(echo, (c) => c.json(c.req.valid("json"), 200));
+  app.get("/api/test/nul", () => {
+    throw new Error("Failed query: insert ...", {
+      cause: Object.assign(new Error("invalid byte sequence"), { code: "22021" }),
+    });
+  });
+  app.get("/api/test/unique", () => {
+    throw new Error("Failed query: insert ...", {
+      cause: Object.assign(new Error("duplicate key"), { code: "23505" }),
+    });
+  });
   app.get("/api/test/explode", () => {
     throw new Error("db password is hunter2");
   });
