@@ -1,7 +1,5 @@
-import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { completeJobs } from "../../src/jobs/store";
-import { sweepStaleJobs } from "../../src/jobs/sweeper";
 import type { JobView } from "../../src/jobs/view";
 import {
   api,
@@ -13,7 +11,7 @@ import {
   jobRow,
   RecordingQueue,
   resolutionsOf,
-  testConfig,
+  sweepWith,
 } from "../jobs/support";
 import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
 import { expireHoldsOf, expireIdempotencyKeys } from "./support";
@@ -30,9 +28,6 @@ let user: Funded;
 beforeAll(async () => {
   user = await fundedUser(100_000);
 });
-
-const sweep = (queue = new RecordingQueue()) =>
-  sweepStaleJobs(env, testConfig(), { queue: queue as unknown as Queue });
 
 async function post(key: string, input: Record<string, unknown>) {
   const response = await api("/api/jobs", jobRequest(user.auth, { type: "echo", input }, key));
@@ -71,7 +66,7 @@ describe("past the Idempotency-Key expiry", () => {
     const key = `chaos-key-${crypto.randomUUID()}`;
     const first = await post(key, {});
     await expireIdempotencyKeys(user.accountId, [key]);
-    const [a, b] = await Promise.all([sweep(), sweep()]);
+    const [a, b] = await Promise.all([sweepWith(), sweepWith()]);
     expect((a?.key_pruned ?? 0) + (b?.key_pruned ?? 0)).toBeGreaterThanOrEqual(1);
     const [left] = await rawSql<{ n: string }>(
       "select count(*) as n from idempotency_keys where account_id = $1 and key = $2",
@@ -98,7 +93,7 @@ describe("past the hold TTL", () => {
     );
 
     await expireHoldsOf(ids);
-    const sweeps = await Promise.all([sweep(), sweep(), sweep()]);
+    const sweeps = await Promise.all([sweepWith(), sweepWith(), sweepWith()]);
     expect(sweeps.reduce((n, s) => n + s.expired, 0)).toBe(6);
     for (const id of ids) {
       expect(await jobRow(id)).toMatchObject({ status: "expired", hold_status: "voided" });
@@ -117,7 +112,7 @@ describe("past the hold TTL", () => {
       claims.map((c) => ({ job_id: c.job_id, attempt: c.attempt, outcome: "succeeded" as const })),
     );
     expect(completions.map((c) => c.outcome)).toEqual(["stale", "stale"]);
-    expect(await sweep()).toMatchObject({ expired: 0 });
+    expect(await sweepWith()).toMatchObject({ expired: 0 });
     for (const id of ids) expect((await resolutionsOf(id)).map((r) => r.kind)).toEqual(["expire"]);
     expect((await balanceOf(user.accountId)).balance).toBe(before.balance);
   });

@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { completeJobs } from "../../src/jobs/store";
-import { sweepStaleJobs } from "../../src/jobs/sweeper";
 import { ECHO_COST } from "../../src/jobs/types/echo";
 import {
   api,
@@ -16,7 +15,7 @@ import {
   jobRow,
   RecordingQueue,
   resolutionsOf,
-  testConfig,
+  sweepWith,
 } from "../jobs/support";
 import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
 
@@ -33,9 +32,6 @@ let user: Funded;
 beforeAll(async () => {
   user = await fundedUser(100_000);
 });
-
-const sweep = (queue: RecordingQueue) =>
-  sweepStaleJobs(env, testConfig(), { queue: queue as unknown as Queue });
 
 /** As if every queued job of the user had waited ten minutes past its due time and its last send. */
 const ageQueuedJobs = () =>
@@ -99,14 +95,14 @@ describe("queue sends fail", () => {
     expect(refusing.sent).toEqual([]);
 
     await ageQueuedJobs();
-    const failedSweep = await sweep(refusing);
+    const failedSweep = await sweepWith(refusing);
     expect(failedSweep).toMatchObject({ resend: 20, sent: 0, send_failed: 20 });
 
     // The failed sweep marked the jobs as sent; once that mark is stale too, they are sent again.
     const working = new RecordingQueue();
-    expect((await sweep(working)).resend).toBe(0);
+    expect((await sweepWith(working)).resend).toBe(0);
     await ageQueuedJobs();
-    expect(await sweep(working)).toMatchObject({ resend: 20, sent: 20 });
+    expect(await sweepWith(working)).toMatchObject({ resend: 20, sent: 20 });
     expect(working.jobIds().sort()).toEqual(ids);
 
     // Queues delivers at least once: deliver everything twice, in two batches.
@@ -158,7 +154,7 @@ describe("a consumer dies", () => {
 
     await expireLeases(ids);
     const resend = new RecordingQueue();
-    expect(await sweep(resend)).toMatchObject({ requeued: 4, sent: 4 });
+    expect(await sweepWith(resend)).toMatchObject({ requeued: 4, sent: 4 });
     await deliver(resend.drain());
     for (const id of ids) expect(await jobRow(id)).toMatchObject({ status: "succeeded", attempts: 2 });
 
@@ -180,7 +176,7 @@ describe("a consumer dies", () => {
     lost.drain(); // the message is lost with the consumer
     await ageQueuedJobs();
     const resend = new RecordingQueue();
-    expect((await sweep(resend)).resend).toBeGreaterThanOrEqual(1);
+    expect((await sweepWith(resend)).resend).toBeGreaterThanOrEqual(1);
     await deliver(resend.drain());
     expect(await jobRow(id)).toMatchObject({ status: "succeeded", hold_status: "posted" });
   });

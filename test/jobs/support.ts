@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { loadConfig } from "../../src/config";
 import worker from "../../src/index";
+import { sweepStaleJobs } from "../../src/jobs/sweeper";
 import type { JobView } from "../../src/jobs/view";
 import { grantCredits } from "../../src/ledger";
 import { bearer, createKey, signUp, type TestUser } from "../support/auth";
@@ -49,6 +50,11 @@ export function testConfig(overrides: Record<string, unknown> = {}) {
   const config = loadConfig({ ...env, ...overrides } as Env).config;
   if (!config) throw new Error("the test env is not a valid config");
   return config;
+}
+
+/** One sweeper tick (the every-minute cron's jobs task) whose sends go to `queue`. */
+export function sweepWith(queue = new RecordingQueue()) {
+  return sweepStaleJobs(env, testConfig(), { queue: queue as unknown as Queue });
 }
 
 /** Through the Worker's default export with a recording queue (so nothing reaches the shared queue). */

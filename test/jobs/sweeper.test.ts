@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { createJob } from "../../src/jobs/store";
-import { sweepStaleJobs } from "../../src/jobs/sweeper";
 import { ECHO_COST } from "../../src/jobs/types/echo";
 import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
 import {
@@ -14,7 +13,7 @@ import {
   jobRow,
   RecordingQueue,
   resolutionsOf,
-  testConfig,
+  sweepWith,
 } from "./support";
 
 afterEach(async () => {
@@ -25,9 +24,6 @@ let user: Funded;
 beforeAll(async () => {
   user = await fundedUser(10_000);
 });
-
-const sweep = (queue: RecordingQueue) =>
-  sweepStaleJobs(env, testConfig(), { queue: queue as unknown as Queue });
 
 /** Moves a job's due time into the past, as if it had waited that long. */
 const ageJob = (id: string, seconds = 600) =>
@@ -48,9 +44,9 @@ describe("the outbox sweeper", () => {
   it("a queue send failure: the request is 201, the sweeper sends the message, the consumer runs the job once", async () => {
     const { job } = await createEcho(user, {}, new RecordingQueue({ fail: true }));
     const queue = new RecordingQueue();
-    expect((await sweep(queue)).resend).toBe(0); // not stale yet
+    expect((await sweepWith(queue)).resend).toBe(0); // not stale yet
     await ageJob(job.id);
-    const summary = await sweep(queue);
+    const summary = await sweepWith(queue);
     expect(summary).toMatchObject({ resend: 1, sent: 1 });
     expect(queue.jobIds()).toEqual([job.id]);
     await deliver(queue.drain());
@@ -66,10 +62,10 @@ describe("the outbox sweeper", () => {
     const { job } = await createEcho(user);
     await ageJob(job.id);
     const queue = new RecordingQueue();
-    expect((await sweep(queue)).resend).toBe(1);
-    expect((await sweep(queue)).resend).toBe(0);
+    expect((await sweepWith(queue)).resend).toBe(1);
+    expect((await sweepWith(queue)).resend).toBe(0);
     await rawSql("update jobs set last_sent_at = now() - interval '10 minutes' where id = $1", [job.id]);
-    expect((await sweep(queue)).resend).toBe(1);
+    expect((await sweepWith(queue)).resend).toBe(1);
     expect(queue.jobIds()).toEqual([job.id, job.id]);
     await deliver(queue.drain());
     expect((await jobRow(job.id)).attempts).toBe(1);
@@ -79,7 +75,7 @@ describe("the outbox sweeper", () => {
     const jobs = await Promise.all(Array.from({ length: 8 }, () => createEcho(user)));
     for (const { job } of jobs) await ageJob(job.id);
     const queue = new RecordingQueue();
-    const [a, b] = await Promise.all([sweep(queue), sweep(queue)]);
+    const [a, b] = await Promise.all([sweepWith(queue), sweepWith(queue)]);
     expect(a.resend + b.resend).toBe(8);
     expect(queue.jobIds().sort()).toEqual(jobs.map(({ job }) => job.id).sort());
     // And a message sent twice would be harmless anyway: the claim runs the job once.
@@ -91,9 +87,9 @@ describe("the outbox sweeper", () => {
     const { job } = await createEcho(user);
     await claimAndCrash(job.id);
     const queue = new RecordingQueue();
-    expect((await sweep(queue)).requeued).toBe(0); // the lease still runs
+    expect((await sweepWith(queue)).requeued).toBe(0); // the lease still runs
     await expireLease(job.id);
-    const [a, b] = await Promise.all([sweep(queue), sweep(queue)]);
+    const [a, b] = await Promise.all([sweepWith(queue), sweepWith(queue)]);
     expect(a.requeued + b.requeued).toBe(1);
     expect(queue.jobIds()).toEqual([job.id]);
     expect(await jobRow(job.id)).toMatchObject({ status: "queued", attempts: 1, hold_status: "pending" });
@@ -105,7 +101,7 @@ describe("the outbox sweeper", () => {
     const { job } = await createEcho(user);
     await claimAndCrash(job.id);
     await expireLease(job.id);
-    await sweep(new RecordingQueue());
+    await sweepWith(new RecordingQueue());
     await claimAndCrash(job.id); // attempt 2 now holds the lease
     const complete = (attempt: number) =>
       rawSql<{ outcome: string }>(
@@ -148,7 +144,7 @@ describe("the outbox sweeper", () => {
     await claimAndCrash(job.id);
     await expireLease(job.id);
     const queue = new RecordingQueue();
-    const [a, b] = await Promise.all([sweep(queue), sweep(queue)]);
+    const [a, b] = await Promise.all([sweepWith(queue), sweepWith(queue)]);
     expect(a.dead_lettered + b.dead_lettered).toBe(1);
     expect(queue.sent).toEqual([]);
     expect(await jobRow(job.id)).toMatchObject({ status: "dead_lettered", hold_status: "voided" });
@@ -169,7 +165,7 @@ describe("the outbox sweeper", () => {
     if (created.status !== "created") throw new Error("not created");
     const before = await balanceOf(user.accountId);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await sweep(new RecordingQueue())).expired).toBe(1);
+    expect((await sweepWith(new RecordingQueue())).expired).toBe(1);
     expect(await jobRow(created.job.id)).toMatchObject({ status: "expired", hold_status: "voided" });
     expect(await resolutionsOf(created.job.id)).toEqual([{ kind: "expire", amount: String(ECHO_COST) }]);
     expect((await balanceOf(user.accountId)).available).toBe(before.available + ECHO_COST);
@@ -211,7 +207,7 @@ describe("the outbox sweeper", () => {
     await createEcho(user);
     await rawSql("update idempotency_keys set expires_at = now() - interval '1 minute'");
     const [{ n } = { n: "0" }] = await rawSql<{ n: string }>("select count(*) as n from idempotency_keys");
-    expect((await sweep(new RecordingQueue())).key_pruned).toBe(Number(n));
+    expect((await sweepWith(new RecordingQueue())).key_pruned).toBe(Number(n));
     expect(await rawSql("select 1 from idempotency_keys")).toEqual([]);
   });
 
