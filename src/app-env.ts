@@ -1,6 +1,6 @@
-import type { Caller } from "./auth/authenticate";
-import type { Config } from "./config";
-import type { Database } from "./db/client";
+import type { Caller } from "./auth/authenticate.ts";
+import type { Config } from "./config/index.ts";
+import type { Database } from "./db/client.ts";
 
 /** Per-request services, built once by the services middleware (never at module scope). */
 export type Services = {

@@ -1,10 +1,10 @@
-import { createApp } from "./app";
-import { loadConfig } from "./config";
-import { runScheduled } from "./cron";
-import { withInvocationLog } from "./ops/invocations";
-import { logEvent } from "./ops/log";
-import { runQueue } from "./queue";
-import { withTelemetry } from "./telemetry/sentry";
+import { createApp } from "./app.ts";
+import { loadConfig } from "./config/index.ts";
+import { runScheduled } from "./cron/index.ts";
+import { withInvocationLog } from "./ops/invocations.ts";
+import { logEvent } from "./ops/log.ts";
+import { runQueue } from "./queue/index.ts";
+import { withTelemetry } from "./telemetry/sentry.ts";
 
 const app = createApp();
 

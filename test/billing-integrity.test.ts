@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import type Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { stripeIdempotencyKey } from "../src/billing/checkout";
+import { stripeIdempotencyKey } from "../src/billing/checkout.ts";
 import {
   checkout,
   customer,
@@ -21,11 +21,11 @@ import {
   WEBHOOK_PATH,
   webhookFailureCount,
   webhookInit,
-} from "./billing/support";
-import { callWith } from "./support/auth";
-import { call, expectProblem } from "./support/http";
-import { balanceOf, expectLedgerOk, makeAccount, rawSql } from "./support/ledger";
-import { countStatements } from "./support/statements";
+} from "./billing/support.ts";
+import { callWith } from "./support/auth.ts";
+import { call, expectProblem } from "./support/http.ts";
+import { balanceOf, expectLedgerOk, makeAccount, rawSql } from "./support/ledger.ts";
+import { countStatements } from "./support/statements.ts";
 
 /**
  * The billing checklist (MVP_GO_LIVE_CHECKLIST "Stripe"): a paid Checkout Session credits its account

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ECHO_COST } from "../src/jobs/types/echo";
-import type { JobView } from "../src/jobs/view";
-import { topUp } from "../src/ledger";
-import { api, deliver, grant, jobRequest, RecordingQueue, resolutionsOf } from "./jobs/support";
-import { bearer, createKey, signUp } from "./support/auth";
-import { balanceOf, expectLedgerOk, ledgerDatabase } from "./support/ledger";
-import { countStatements } from "./support/statements";
+import { ECHO_COST } from "../src/jobs/types/echo.ts";
+import type { JobView } from "../src/jobs/view.ts";
+import { topUp } from "../src/ledger/index.ts";
+import { api, deliver, grant, jobRequest, RecordingQueue, resolutionsOf } from "./jobs/support.ts";
+import { bearer, createKey, signUp } from "./support/auth.ts";
+import { balanceOf, expectLedgerOk, ledgerDatabase } from "./support/ledger.ts";
+import { countStatements } from "./support/statements.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

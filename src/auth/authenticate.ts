@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env";
-import { ApiError } from "../errors/api-error";
-import { type CallerVia, type Credential, readCredential, unauthorized } from "./credentials";
+import type { AppEnv } from "../app-env.ts";
+import { ApiError } from "../errors/api-error.ts";
+import { type CallerVia, type Credential, readCredential, unauthorized } from "./credentials.ts";
 
 /** Who is calling: the account every query of the request is scoped to. */
 export type Caller = { accountId: string; via: CallerVia; keyId?: string };

@@ -1,10 +1,10 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../app-env";
-import { ApiError } from "../errors/api-error";
-import { bearerToken } from "./admin-token";
-import { parseApiKey } from "./api-keys";
-import { isAuthOrigin, requestOrigin } from "./origins";
-import { sessionTokenFromCookie } from "./session-cookie";
+import type { AppEnv } from "../app-env.ts";
+import { ApiError } from "../errors/api-error.ts";
+import { bearerToken } from "./admin-token.ts";
+import { parseApiKey } from "./api-keys.ts";
+import { isAuthOrigin, requestOrigin } from "./origins.ts";
+import { sessionTokenFromCookie } from "./session-cookie.ts";
 
 export type CallerVia = "session" | "key";
 

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../app-env";
-import { SESSION_COOKIE } from "./better-auth";
+import type { AppEnv } from "../app-env.ts";
+import { SESSION_COOKIE } from "./better-auth.ts";
 
 /** The three ways to authenticate, named in the OpenAPI document so routes can list theirs in `security`. */
 export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>) {

@@ -1,4 +1,4 @@
-import type { Config } from "../config";
+import type { Config } from "../config/index.ts";
 
 /**
  * Origin policy (DESIGN §9). Every origin, configured or presented, goes through the WHATWG URL parser

@@ -1,4 +1,4 @@
-import { SESSION_COOKIE } from "./better-auth";
+import { SESSION_COOKIE } from "./better-auth.ts";
 
 /** The raw value of one cookie in a `Cookie` header (the first, as browsers send the most specific first). */
 export function readCookie(header: string | undefined, name: string): string | undefined {

@@ -1,10 +1,10 @@
 import type Stripe from "stripe";
-import { effectiveOrigins, normalizeOrigin, originFlags } from "../auth/origins";
-import type { Config } from "../config";
-import type { Database } from "../db/client";
-import { ApiError } from "../errors/api-error";
-import { type CreditPack, findPack } from "./packs";
-import { stripeFailure } from "./stripe";
+import { effectiveOrigins, normalizeOrigin, originFlags } from "../auth/origins.ts";
+import type { Config } from "../config/index.ts";
+import type { Database } from "../db/client.ts";
+import { ApiError } from "../errors/api-error.ts";
+import { type CreditPack, findPack } from "./packs.ts";
+import { stripeFailure } from "./stripe.ts";
 
 export type CheckoutInput = {
   accountId: string;

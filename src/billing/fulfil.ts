@@ -1,6 +1,6 @@
-import type { Database } from "../db/client";
-import type { StripeEventSource, StripeEventStatus } from "../db/schema";
-import { logEvent } from "../ops/log";
+import type { Database } from "../db/client.ts";
+import type { StripeEventSource, StripeEventStatus } from "../db/schema/index.ts";
+import { logEvent } from "../ops/log.ts";
 
 export type BillingDatabase = Pick<Database, "sql">;
 

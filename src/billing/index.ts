@@ -4,26 +4,26 @@
  * arrives by webhook (any number of deliveries, in any order) or by reconciliation.
  */
 
-export type { CheckoutInput, CheckoutResult } from "./checkout";
-export { checkoutReturnUrls, createCheckout, isSafeReturnPath, stripeIdempotencyKey } from "./checkout";
-export type { FulfilmentAction, FulfilmentInput, FulfilmentResult } from "./fulfil";
-export { alertOps, errorCode, fulfilCheckout, recordWebhookFailure } from "./fulfil";
-export type { BillingCounters } from "./metrics";
-export { billingCounters } from "./metrics";
-export type { CreditPack } from "./packs";
-export { CreditPackSchema, DEFAULT_CREDIT_PACKS, findPack } from "./packs";
-export type { ReconcileOptions, ReconcileReport, Repair } from "./reconcile";
+export type { CheckoutInput, CheckoutResult } from "./checkout.ts";
+export { checkoutReturnUrls, createCheckout, isSafeReturnPath, stripeIdempotencyKey } from "./checkout.ts";
+export type { FulfilmentAction, FulfilmentInput, FulfilmentResult } from "./fulfil.ts";
+export { alertOps, errorCode, fulfilCheckout, recordWebhookFailure } from "./fulfil.ts";
+export type { BillingCounters } from "./metrics.ts";
+export { billingCounters } from "./metrics.ts";
+export type { CreditPack } from "./packs.ts";
+export { CreditPackSchema, DEFAULT_CREDIT_PACKS, findPack } from "./packs.ts";
+export type { ReconcileOptions, ReconcileReport, Repair } from "./reconcile.ts";
 export {
   RECONCILE_LOOKBACK_MS,
   reconcileCheckouts,
   reconcileCronTask,
   reconcileWithConfig,
-} from "./reconcile";
-export { createStripe, stripeTarget } from "./stripe";
+} from "./reconcile.ts";
+export { createStripe, stripeTarget } from "./stripe.ts";
 export {
   FULFILMENT_EVENTS,
   isFulfilmentEvent,
   planFulfilment,
   SIGNATURE_TOLERANCE_S,
   verifyWebhook,
-} from "./webhook";
+} from "./webhook.ts";

@@ -1,4 +1,4 @@
-import type { BillingDatabase } from "./fulfil";
+import type { BillingDatabase } from "./fulfil.ts";
 
 export type BillingCounters = {
   /** Webhook deliveries the database failed plus events fulfilment rejected, in the last hour. */

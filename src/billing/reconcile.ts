@@ -1,12 +1,12 @@
 import type Stripe from "stripe";
-import type { Config } from "../config";
-import type { CronTask } from "../cron";
-import { createDatabase } from "../db/client";
-import { logEvent } from "../ops/log";
-import { alertOps, type BillingDatabase, fulfilCheckout } from "./fulfil";
-import type { CreditPack } from "./packs";
-import { createStripe } from "./stripe";
-import { planFulfilment } from "./webhook";
+import type { Config } from "../config/index.ts";
+import type { CronTask } from "../cron/index.ts";
+import { createDatabase } from "../db/client.ts";
+import { logEvent } from "../ops/log.ts";
+import { alertOps, type BillingDatabase, fulfilCheckout } from "./fulfil.ts";
+import type { CreditPack } from "./packs.ts";
+import { createStripe } from "./stripe.ts";
+import { planFulfilment } from "./webhook.ts";
 
 /** The hourly run looks this far back: Checkout Sessions expire after 24 h, async payments settle later. */
 export const RECONCILE_LOOKBACK_MS = 72 * 60 * 60 * 1000;

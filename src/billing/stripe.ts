@@ -1,6 +1,6 @@
 import Stripe from "stripe";
-import type { Config } from "../config";
-import { ApiError } from "../errors/api-error";
+import type { Config } from "../config/index.ts";
+import { ApiError } from "../errors/api-error.ts";
 
 /** The key the local Stripe emulator accepts; a development default, refused in production. */
 export const EMULATOR_SECRET_KEY = "sk_test_tollgate_local";

@@ -1,8 +1,8 @@
 import Stripe from "stripe";
-import { ApiError } from "../errors/api-error";
-import type { FulfilmentInput } from "./fulfil";
-import { type CreditPack, findPack } from "./packs";
-import { webhookCrypto } from "./stripe";
+import { ApiError } from "../errors/api-error.ts";
+import type { FulfilmentInput } from "./fulfil.ts";
+import { type CreditPack, findPack } from "./packs.ts";
+import { webhookCrypto } from "./stripe.ts";
 
 /** Seconds a signature stays valid: Stripe's default, and the replay window an attacker gets. */
 export const SIGNATURE_TOLERANCE_S = 300;

@@ -1,8 +1,8 @@
-import { type ConfigProblem, checkConfigRules } from "./rules";
-import { type Config, ConfigSchema } from "./schema";
+import { type ConfigProblem, checkConfigRules } from "./rules.ts";
+import { type Config, ConfigSchema } from "./schema.ts";
 
-export type { ConfigProblem } from "./rules";
-export type { Config } from "./schema";
+export type { ConfigProblem } from "./rules.ts";
+export type { Config } from "./schema.ts";
 
 export type ConfigResult =
   | { ok: true; config: Config; problems: [] }

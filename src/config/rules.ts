@@ -1,5 +1,5 @@
-import { isLocalhostOrigin, normalizeOrigin } from "../auth/origins";
-import type { Config } from "./schema";
+import { isLocalhostOrigin, normalizeOrigin } from "../auth/origins.ts";
+import type { Config } from "./schema.ts";
 
 /** Values that ship in `.dev.vars.example` and the test setup; never acceptable in production. */
 export const DEV_DEFAULT_SECRETS = [

@@ -1,12 +1,12 @@
-import { reconcileCronTask } from "../billing/reconcile";
-import type { Config } from "../config";
-import { runLegacyPoller } from "../jobs/legacy-poller";
-import { sweepStaleJobs } from "../jobs/sweeper";
-import { runAlerts } from "../ops/alerts/evaluate";
-import { sendHeartbeat } from "../ops/heartbeat";
-import { logEvent } from "../ops/log";
-import { takeSnapshot } from "../ops/snapshots";
-import { type CronName, cronName } from "./crons";
+import { reconcileCronTask } from "../billing/reconcile.ts";
+import type { Config } from "../config/index.ts";
+import { runLegacyPoller } from "../jobs/legacy-poller.ts";
+import { sweepStaleJobs } from "../jobs/sweeper.ts";
+import { runAlerts } from "../ops/alerts/evaluate.ts";
+import { sendHeartbeat } from "../ops/heartbeat.ts";
+import { logEvent } from "../ops/log.ts";
+import { takeSnapshot } from "../ops/snapshots.ts";
+import { type CronName, cronName } from "./crons.ts";
 
 export type CronTask = { name: string; run: (env: Env, config: Config) => Promise<unknown> };
 

@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from "./codes";
+import { ERROR_CODES, type ErrorCode } from "./codes.ts";
 
 export type FieldError = { path: string; message: string };
 

@@ -1,10 +1,10 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../app-env";
-import { reportError } from "../ops/report";
-import { ApiError, type FieldError } from "./api-error";
-import type { ErrorCode } from "./codes";
-import { problemResponse } from "./problem";
+import type { AppEnv } from "../app-env.ts";
+import { reportError } from "../ops/report.ts";
+import { ApiError, type FieldError } from "./api-error.ts";
+import type { ErrorCode } from "./codes.ts";
+import { problemResponse } from "./problem.ts";
 
 function codeForHttpException(error: HTTPException): ErrorCode {
   switch (error.status) {

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { FieldError } from "./api-error";
-import { ERROR_CODE_LIST, ERROR_CODES, type ErrorCode } from "./codes";
+import type { FieldError } from "./api-error.ts";
+import { ERROR_CODE_LIST, ERROR_CODES, type ErrorCode } from "./codes.ts";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 

@@ -1,5 +1,5 @@
-import { ERROR_CODES, type ErrorCode } from "./codes";
-import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "./problem";
+import { ERROR_CODES, type ErrorCode } from "./codes.ts";
+import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "./problem.ts";
 
 type ErrorResponses = Record<
   number,

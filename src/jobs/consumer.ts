@@ -1,11 +1,11 @@
-import type { Config } from "../config";
-import { createDatabase } from "../db/client";
-import { logEvent } from "../ops/log";
-import { runAttempts } from "./executor";
-import { recordHeartbeats } from "./heartbeat";
-import { QueueMessage } from "./messages";
-import { JOB_TYPES, type JobRegistry, leaseSeconds } from "./registry";
-import { claimJobs, completeJobs, type JobsDatabase } from "./store";
+import type { Config } from "../config/index.ts";
+import { createDatabase } from "../db/client.ts";
+import { logEvent } from "../ops/log.ts";
+import { runAttempts } from "./executor.ts";
+import { recordHeartbeats } from "./heartbeat.ts";
+import { QueueMessage } from "./messages.ts";
+import { JOB_TYPES, type JobRegistry, leaseSeconds } from "./registry.ts";
+import { claimJobs, completeJobs, type JobsDatabase } from "./store.ts";
 
 /** When the database is unreachable, messages come back after this long (the job rows are unchanged). */
 const DATABASE_DOWN_RETRY_SECONDS = 30;

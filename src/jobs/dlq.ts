@@ -1,8 +1,8 @@
-import type { Config } from "../config";
-import { createDatabase } from "../db/client";
-import { logEvent } from "../ops/log";
-import { QueueMessage } from "./messages";
-import { deadLetterJobs, type JobsDatabase } from "./store";
+import type { Config } from "../config/index.ts";
+import { createDatabase } from "../db/client.ts";
+import { logEvent } from "../ops/log.ts";
+import { QueueMessage } from "./messages.ts";
+import { deadLetterJobs, type JobsDatabase } from "./store.ts";
 
 const DATABASE_DOWN_RETRY_SECONDS = 60;
 

@@ -1,8 +1,8 @@
-import { logEvent } from "../ops/log";
-import { backoffSeconds } from "./backoff";
-import { PermanentJobError } from "./job-type";
-import type { JobRegistry } from "./registry";
-import type { AttemptResult, Claim } from "./store";
+import { logEvent } from "../ops/log.ts";
+import { backoffSeconds } from "./backoff.ts";
+import { PermanentJobError } from "./job-type.ts";
+import type { JobRegistry } from "./registry.ts";
+import type { AttemptResult, Claim } from "./store.ts";
 
 /** Outputs are stored in the job row and returned by the API; keep them to a sensible size. */
 export const MAX_OUTPUT_BYTES = 256 * 1024;

@@ -1,4 +1,4 @@
-import type { JobsDatabase } from "./store";
+import type { JobsDatabase } from "./store.ts";
 
 /**
  * Records that this consumer received heartbeat messages: one row each in `worker_heartbeats`, in

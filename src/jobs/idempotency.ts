@@ -1,4 +1,4 @@
-import { ApiError } from "../errors/api-error";
+import { ApiError } from "../errors/api-error.ts";
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 /** How long a key answers with what it produced; after that it may be used for a new request. */

@@ -1,9 +1,9 @@
-import type { Config } from "../config";
-import { createDatabase } from "../db/client";
-import { logEvent } from "../ops/log";
-import { runAttempts } from "./executor";
-import { JOB_TYPES, type JobRegistry, leaseSeconds } from "./registry";
-import { claimNextJobs, completeJobs, type JobsDatabase } from "./store";
+import type { Config } from "../config/index.ts";
+import { createDatabase } from "../db/client.ts";
+import { logEvent } from "../ops/log.ts";
+import { runAttempts } from "./executor.ts";
+import { JOB_TYPES, type JobRegistry, leaseSeconds } from "./registry.ts";
+import { claimNextJobs, completeJobs, type JobsDatabase } from "./store.ts";
 
 /** Jobs per claim. */
 const POLL_BATCH = 10;

@@ -1,8 +1,8 @@
-import type { JobType } from "./job-type";
-import { echo } from "./types/echo";
+import type { JobType } from "./job-type.ts";
+import { echo } from "./types/echo.ts";
 
-export type { JobContext, JobResult, JobType } from "./job-type";
-export { DEFAULT_MAX_ATTEMPTS, defineJobType, PermanentJobError } from "./job-type";
+export type { JobContext, JobResult, JobType } from "./job-type.ts";
+export { DEFAULT_MAX_ATTEMPTS, defineJobType, PermanentJobError } from "./job-type.ts";
 
 export type JobRegistry = ReadonlyMap<string, JobType>;
 

@@ -1,7 +1,7 @@
-import type { Database } from "../db/client";
-import { toInteger } from "../ledger/credits";
-import { IDEMPOTENCY_KEY_TTL_SECONDS } from "./idempotency";
-import type { JobSnapshot } from "./view";
+import type { Database } from "../db/client.ts";
+import { toInteger } from "../ledger/credits.ts";
+import { IDEMPOTENCY_KEY_TTL_SECONDS } from "./idempotency.ts";
+import type { JobSnapshot } from "./view.ts";
 
 /**
  * The jobs functions of the `jobs_functions` migration, one statement each. Raw Neon client on

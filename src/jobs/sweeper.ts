@@ -1,8 +1,8 @@
-import type { Config } from "../config";
-import { createDatabase } from "../db/client";
-import { logEvent } from "../ops/log";
-import { sendJobMessages } from "./messages";
-import { type JobsDatabase, type SweepAction, sweepJobs } from "./store";
+import type { Config } from "../config/index.ts";
+import { createDatabase } from "../db/client.ts";
+import { logEvent } from "../ops/log.ts";
+import { sendJobMessages } from "./messages.ts";
+import { type JobsDatabase, type SweepAction, sweepJobs } from "./store.ts";
 
 /** A queued job is sent again when it has waited this long past its due time without being claimed. */
 export const RESEND_AFTER_SECONDS = 120;

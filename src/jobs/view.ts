@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { JOB_STATUSES, type JobStatus } from "../db/schema/jobs";
+import { JOB_STATUSES, type JobStatus } from "../db/schema/jobs.ts";
 
 /**
  * A job row as Postgres' `to_jsonb(jobs)` writes it. The functions answer in this shape, and the

@@ -1,5 +1,5 @@
-import { isAccountId, toInteger } from "./credits";
-import type { AccountBalance, AccountResult, LedgerDatabase } from "./types";
+import { isAccountId, toInteger } from "./credits.ts";
+import type { AccountBalance, AccountResult, LedgerDatabase } from "./types.ts";
 
 type AccountRow = { status: "applied" | "already_applied"; account_id: string; ledger_account_id: string };
 type BalanceRow = {

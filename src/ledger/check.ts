@@ -1,4 +1,4 @@
-import type { InvariantReport, InvariantRow, LedgerDatabase } from "./types";
+import type { InvariantReport, InvariantRow, LedgerDatabase } from "./types.ts";
 
 /**
  * Runs `ledger_check()`: one row per invariant of DESIGN §3 (and whatever billing and jobs add to it),

@@ -1,6 +1,6 @@
-import type { TransferKind, TransferStatus } from "../db/schema";
-import { isAccountId, toInteger, toTimestamp } from "./credits";
-import type { LedgerDatabase, TransferEntry, TransferPage } from "./types";
+import type { TransferKind, TransferStatus } from "../db/schema/index.ts";
+import { isAccountId, toInteger, toTimestamp } from "./credits.ts";
+import type { LedgerDatabase, TransferEntry, TransferPage } from "./types.ts";
 
 export const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 25;

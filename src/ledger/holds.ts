@@ -1,5 +1,5 @@
-import type { TransferStatus } from "../db/schema";
-import { isAccountId, isCreditAmount, isLedgerId, metadataJson, toInteger, toTimestamp } from "./credits";
+import type { TransferStatus } from "../db/schema/index.ts";
+import { isAccountId, isCreditAmount, isLedgerId, metadataJson, toInteger, toTimestamp } from "./credits.ts";
 import type {
   ExpiredHold,
   HoldInput,
@@ -7,7 +7,7 @@ import type {
   HoldResult,
   LedgerDatabase,
   ResolveResult,
-} from "./types";
+} from "./types.ts";
 
 const DEFAULT_TTL_SECONDS = 3600;
 

@@ -1,6 +1,6 @@
 /** Top-ups and grants: the two ways credits come into a user account, each at most once per ref. */
-import { isAccountId, isCreditAmount, metadataJson, toInteger, toTimestamp } from "./credits";
-import type { CreditInput, CreditRejection, CreditResult, LedgerDatabase } from "./types";
+import { isAccountId, isCreditAmount, metadataJson, toInteger, toTimestamp } from "./credits.ts";
+import type { CreditInput, CreditRejection, CreditResult, LedgerDatabase } from "./types.ts";
 
 type CreditRow = {
   status: "applied" | "already_applied" | "rejected";

@@ -1,5 +1,5 @@
-import type { Database } from "../db/client";
-import type { TransferKind, TransferStatus } from "../db/schema";
+import type { Database } from "../db/client.ts";
+import type { TransferKind, TransferStatus } from "../db/schema/index.ts";
 
 /** The ledger only needs the raw Neon client: each call below is exactly one statement. */
 export type LedgerDatabase = Pick<Database, "sql">;

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../app-env";
-import { validationHook } from "../errors/handler";
+import type { AppEnv } from "../app-env.ts";
+import { validationHook } from "../errors/handler.ts";
 
 /** Every router shares the validation hook, so a bad body looks the same on every route. */
 export function createRouter() {

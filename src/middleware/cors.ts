@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { isCorsOrigin } from "../auth/origins";
-import { loadConfig } from "../config";
-import { ApiError } from "../errors/api-error";
+import { isCorsOrigin } from "../auth/origins.ts";
+import { loadConfig } from "../config/index.ts";
+import { ApiError } from "../errors/api-error.ts";
 
 export type CorsOptions = {
   allowMethods?: string[];

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env";
-import { loadConfig } from "../config";
-import { createDatabase } from "../db/client";
-import { ApiError } from "../errors/api-error";
+import type { AppEnv } from "../app-env.ts";
+import { loadConfig } from "../config/index.ts";
+import { createDatabase } from "../db/client.ts";
+import { ApiError } from "../errors/api-error.ts";
 
 /**
  * Builds the per-request services. Fails closed: with an invalid config every route but health and

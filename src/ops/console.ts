@@ -1,7 +1,7 @@
-import { type AlertStateView, toAlertState } from "./alerts/store";
-import { type DeadLetter, toDeadLetter } from "./dead-letters";
-import { type OpsDatabase, type OpsMetrics, toMetrics } from "./metrics";
-import { toWebhookFailure, type WebhookFailure } from "./webhook-events";
+import { type AlertStateView, toAlertState } from "./alerts/store.ts";
+import { type DeadLetter, toDeadLetter } from "./dead-letters.ts";
+import { type OpsDatabase, type OpsMetrics, toMetrics } from "./metrics.ts";
+import { toWebhookFailure, type WebhookFailure } from "./webhook-events.ts";
 
 /** One 5-minute bucket of the snapshots (the worst value of each figure in it). */
 export type SnapshotPoint = {

@@ -1,6 +1,6 @@
-import { sendJobMessages } from "../jobs/messages";
-import type { JobSnapshot } from "../jobs/view";
-import type { OpsDatabase } from "./metrics";
+import { sendJobMessages } from "../jobs/messages.ts";
+import type { JobSnapshot } from "../jobs/view.ts";
+import type { OpsDatabase } from "./metrics.ts";
 
 export type DeadLetter = {
   id: string;

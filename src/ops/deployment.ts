@@ -1,5 +1,5 @@
-import pkg from "../../package.json";
-import type { Config } from "../config";
+import pkg from "../../package.json" with { type: "json" };
+import type { Config } from "../config/index.ts";
 
 /** `CF_VERSION_METADATA`, when the Worker has a version metadata binding. */
 type VersionMetadata = { id?: unknown; tag?: unknown };

@@ -1,10 +1,10 @@
-import type { Config } from "../config";
-import { createDatabase } from "../db/client";
-import { recordHeartbeats } from "../jobs/heartbeat";
-import type { HeartbeatMessage } from "../jobs/messages";
-import { deploymentName } from "./deployment";
-import { logEvent } from "./log";
-import type { OpsDatabase } from "./metrics";
+import type { Config } from "../config/index.ts";
+import { createDatabase } from "../db/client.ts";
+import { recordHeartbeats } from "../jobs/heartbeat.ts";
+import type { HeartbeatMessage } from "../jobs/messages.ts";
+import { deploymentName } from "./deployment.ts";
+import { logEvent } from "./log.ts";
+import type { OpsDatabase } from "./metrics.ts";
 
 /** The role the legacy poller records heartbeats under: it runs inside the cron, not a consumer. */
 export const LEGACY_POLLER_ROLE = "legacy-poller";

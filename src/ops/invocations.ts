@@ -1,6 +1,6 @@
-import { tagInvocation } from "../telemetry/sentry";
-import { logEvent } from "./log";
-import { countingStatements, installStatementCounter } from "./statement-counter";
+import { tagInvocation } from "../telemetry/sentry.ts";
+import { logEvent } from "./log.ts";
+import { countingStatements, installStatementCounter } from "./statement-counter.ts";
 
 /** `fetch` takes any Request, so tests and service bindings can call the export directly. */
 type WorkerHandler = {

@@ -1,5 +1,5 @@
-import type { Database } from "../db/client";
-import { JOB_STATUSES, type JobStatus } from "../db/schema/jobs";
+import type { Database } from "../db/client.ts";
+import { JOB_STATUSES, type JobStatus } from "../db/schema/jobs.ts";
 
 /** Ops code only needs the raw Neon client: every call here is exactly one statement. */
 export type OpsDatabase = Pick<Database, "sql">;

@@ -1,4 +1,4 @@
-import type { OpsMetrics } from "./metrics";
+import type { OpsMetrics } from "./metrics.ts";
 
 /** What a Prometheus scraper is told it gets (text exposition format 0.0.4). */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

@@ -1,6 +1,6 @@
-import journal from "../../drizzle/meta/_journal.json";
-import { type ConfigProblem, loadConfig } from "../config";
-import { createDatabase } from "../db/client";
+import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
+import { type ConfigProblem, loadConfig } from "../config/index.ts";
+import { createDatabase } from "../db/client.ts";
 
 export type CheckStatus = "pass" | "warn" | "fail";
 export type Check = { status: CheckStatus; detail: string; problems?: ConfigProblem[] };

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import { scrubText, secretValues } from "../telemetry/scrub";
-import { captureServerError } from "../telemetry/sentry";
-import { logEvent } from "./log";
+import { scrubText, secretValues } from "../telemetry/scrub.ts";
+import { captureServerError } from "../telemetry/sentry.ts";
+import { logEvent } from "./log.ts";
 
 /**
  * Reports an unexpected error: one log line (the error's class, scrubbed message and the request id) and, when

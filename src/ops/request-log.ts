@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env";
-import { tagInvocation } from "../telemetry/sentry";
-import { logEvent } from "./log";
-import { countingStatements, installStatementCounter } from "./statement-counter";
+import type { AppEnv } from "../app-env.ts";
+import { tagInvocation } from "../telemetry/sentry.ts";
+import { logEvent } from "./log.ts";
+import { countingStatements, installStatementCounter } from "./statement-counter.ts";
 
 /**
  * The route pattern that answered (`/api/jobs/:id`), never the raw path, which can carry ids and

@@ -1,6 +1,6 @@
-import type { Config } from "../config";
-import { createDatabase } from "../db/client";
-import type { OpsDatabase } from "./metrics";
+import type { Config } from "../config/index.ts";
+import { createDatabase } from "../db/client.ts";
+import type { OpsDatabase } from "./metrics.ts";
 
 /** Snapshots, heartbeats and delivered alert notifications are kept this long. */
 export const SNAPSHOT_RETENTION_DAYS = 30;

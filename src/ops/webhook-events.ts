@@ -1,10 +1,10 @@
 import type Stripe from "stripe";
-import { alertOps, fulfilCheckout, isFulfilmentEvent, planFulfilment } from "../billing";
-import { createStripe, stripeFailure } from "../billing/stripe";
-import type { Config } from "../config";
-import type { StripeEventStatus } from "../db/schema";
-import { ApiError } from "../errors/api-error";
-import type { OpsDatabase } from "./metrics";
+import { alertOps, fulfilCheckout, isFulfilmentEvent, planFulfilment } from "../billing/index.ts";
+import { createStripe, stripeFailure } from "../billing/stripe.ts";
+import type { Config } from "../config/index.ts";
+import type { StripeEventStatus } from "../db/schema/index.ts";
+import { ApiError } from "../errors/api-error.ts";
+import type { OpsDatabase } from "./metrics.ts";
 
 export type WebhookFailure = {
   id: number;

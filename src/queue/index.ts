@@ -1,7 +1,7 @@
-import type { Config } from "../config";
-import { handleJobsBatch } from "../jobs/consumer";
-import { handleDeadLetterBatch } from "../jobs/dlq";
-import { logEvent } from "../ops/log";
+import type { Config } from "../config/index.ts";
+import { handleJobsBatch } from "../jobs/consumer.ts";
+import { handleDeadLetterBatch } from "../jobs/dlq.ts";
+import { logEvent } from "../ops/log.ts";
 
 export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, config: Config) => Promise<void>;
 

@@ -1,7 +1,7 @@
 import * as Sentry from "@sentry/cloudflare";
-import type { DueNotification } from "../ops/alerts/notify";
-import { releaseName } from "../ops/deployment";
-import { scrubEvent, secretValues } from "./scrub";
+import type { DueNotification } from "../ops/alerts/notify.ts";
+import { releaseName } from "../ops/deployment.ts";
+import { scrubEvent, secretValues } from "./scrub.ts";
 
 /**
  * Sentry, behind this one module (DESIGN §1, §8). Without SENTRY_DSN nothing here does anything: the

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import { tokenMatches } from "../../src/auth/admin-token";
-import { bearer, session, signUp } from "../support/auth";
-import { call, expectProblem } from "../support/http";
+import { createApp } from "../../src/app.ts";
+import { tokenMatches } from "../../src/auth/admin-token.ts";
+import { bearer, session, signUp } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
 
 const TOKEN = env.ADMIN_TOKEN;
 const NEXT = "the-next-admin-token-during-a-rotation-0001";

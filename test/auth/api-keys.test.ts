@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { digestApiKey, generateApiKey, parseApiKey } from "../../src/auth/api-keys";
-import { ACCOUNT_FOR_API_KEY_SQL } from "../../src/auth/authenticate";
-import { MAX_ACTIVE_KEYS } from "../../src/routes/keys/create-key";
-import { bearer, createKey, database, session, signUp } from "../support/auth";
-import { call, expectProblem } from "../support/http";
+import { digestApiKey, generateApiKey, parseApiKey } from "../../src/auth/api-keys.ts";
+import { ACCOUNT_FOR_API_KEY_SQL } from "../../src/auth/authenticate.ts";
+import { MAX_ACTIVE_KEYS } from "../../src/routes/keys/create-key.ts";
+import { bearer, createKey, database, session, signUp } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
 
 describe("the key format", () => {
   it("is tg_<env>_ + 43 base62 characters, unique each time", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
+import { loadConfig } from "../../src/config/index.ts";
 
 /** A production env that passes every rule; each case below breaks exactly one thing. */
 const PRODUCTION = {

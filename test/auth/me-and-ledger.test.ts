@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDatabase } from "../../src/db/client";
-import { grantCredits, placeHold } from "../../src/ledger";
-import { bearer, createKey, session, signUp, type TestUser } from "../support/auth";
-import { call, expectProblem } from "../support/http";
+import { createDatabase } from "../../src/db/client.ts";
+import { grantCredits, placeHold } from "../../src/ledger/index.ts";
+import { bearer, createKey, session, signUp, type TestUser } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
 
 const ledger = () => createDatabase(env.DATABASE_URL, env.LOCAL_NEON_URL);
 

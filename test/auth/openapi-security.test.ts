@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call } from "../support/http";
+import { call } from "../support/http.ts";
 
 type Doc = {
   paths: Record<

@@ -5,8 +5,8 @@ import {
   isPublicRedirect,
   normalizeOrigin,
   originAllowed,
-} from "../../src/auth/origins";
-import type { Config } from "../../src/config";
+} from "../../src/auth/origins.ts";
+import type { Config } from "../../src/config/index.ts";
 
 const STRICT = { allowLocalhost: false, allowNull: false };
 const LIST = ["https://app.tollgate.example", "https://admin.tollgate.example:8443"];

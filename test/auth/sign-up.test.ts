@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { SESSION_COOKIE } from "../../src/auth/better-auth";
-import { APP_ORIGIN, authPost, database, session, sessionCookieFrom, signUp } from "../support/auth";
-import { call, expectProblem } from "../support/http";
+import { SESSION_COOKIE } from "../../src/auth/better-auth.ts";
+import { APP_ORIGIN, authPost, database, session, sessionCookieFrom, signUp } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
 
 describe("sign-up", () => {
   it("creates the user, its account and its user ledger account, once each", async () => {

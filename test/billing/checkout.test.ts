@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { stripeIdempotencyKey } from "../../src/billing/checkout";
-import { callWith } from "../support/auth";
-import { expectProblem } from "../support/http";
-import { expectLedgerOk, rawSql } from "../support/ledger";
-import { countStatements } from "../support/statements";
-import { checkout, customer, emulatorRequests, PRO, STARTER } from "./support";
+import { stripeIdempotencyKey } from "../../src/billing/checkout.ts";
+import { callWith } from "../support/auth.ts";
+import { expectProblem } from "../support/http.ts";
+import { expectLedgerOk, rawSql } from "../support/ledger.ts";
+import { countStatements } from "../support/statements.ts";
+import { checkout, customer, emulatorRequests, PRO, STARTER } from "./support.ts";
 
 const SESSIONS = { method: "POST", path: "/v1/checkout/sessions" };
 

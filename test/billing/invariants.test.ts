@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { checkInvariants } from "../../src/ledger";
-import { expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger";
-import { deliverOk, eventPayload, newEventId, recordSession, STARTER, sessionFor } from "./support";
+import { checkInvariants } from "../../src/ledger/index.ts";
+import { expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
+import { deliverOk, eventPayload, newEventId, recordSession, STARTER, sessionFor } from "./support.ts";
 
 /**
  * I4: each Checkout Session credits at most once; each Stripe event id is processed at most once. The

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CREDIT_PACKS } from "../../src/billing/packs";
-import { DEFAULT_EMULATOR_URL, EMULATOR_SECRET_KEY, stripeTarget } from "../../src/billing/stripe";
-import { type Config, loadConfig } from "../../src/config";
-import { callWith } from "../support/auth";
-import { call, expectProblem } from "../support/http";
+import { DEFAULT_CREDIT_PACKS } from "../../src/billing/packs.ts";
+import { DEFAULT_EMULATOR_URL, EMULATOR_SECRET_KEY, stripeTarget } from "../../src/billing/stripe.ts";
+import { type Config, loadConfig } from "../../src/config/index.ts";
+import { callWith } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
 
 const packsWith = (CREDIT_PACKS: string) => callWith({ CREDIT_PACKS }, "/api/billing/packs");
 

@@ -2,11 +2,11 @@ import { createExecutionContext, createScheduledController } from "cloudflare:te
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { billingCounters } from "../../src/billing/metrics";
-import { type ReconcileReport, reconcileCheckouts } from "../../src/billing/reconcile";
-import worker from "../../src/index";
-import { call, expectProblem } from "../support/http";
-import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
+import { billingCounters } from "../../src/billing/metrics.ts";
+import { type ReconcileReport, reconcileCheckouts } from "../../src/billing/reconcile.ts";
+import worker from "../../src/index.ts";
+import { call, expectProblem } from "../support/http.ts";
+import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
 import {
   checkout,
   customer,
@@ -18,7 +18,7 @@ import {
   reconcileNow,
   STARTER,
   topUpsFor,
-} from "./support";
+} from "./support.ts";
 
 /**
  * Reconciliation repairs what missing webhooks left out. The emulator is shared by every test file, so

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { expect } from "vitest";
-import { DEFAULT_CREDIT_PACKS } from "../../src/billing/packs";
-import { bearer, callWith, createKey, signUp } from "../support/auth";
-import { call } from "../support/http";
-import { rawSql } from "../support/ledger";
+import { DEFAULT_CREDIT_PACKS } from "../../src/billing/packs.ts";
+import { bearer, callWith, createKey, signUp } from "../support/auth.ts";
+import { call } from "../support/http.ts";
+import { rawSql } from "../support/ledger.ts";
 
 /** The secret the test Worker verifies with (vitest.config.ts bindings). */
 export const WEBHOOK_SECRET = env.STRIPE_WEBHOOK_SECRET;

@@ -1,9 +1,9 @@
 import type Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { billingCounters } from "../../src/billing/metrics";
-import { callWith } from "../support/auth";
-import { call, expectProblem } from "../support/http";
-import { balanceOf, expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger";
+import { billingCounters } from "../../src/billing/metrics.ts";
+import { callWith } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
+import { balanceOf, expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
 import {
   deliverOk,
   eventPayload,
@@ -17,7 +17,7 @@ import {
   storedEvent,
   WEBHOOK_PATH,
   webhookInit,
-} from "./support";
+} from "./support.ts";
 
 /** Fulfilment decisions one by one: what is credited, what is only recorded, what alerts ops. */
 afterEach(() => expectLedgerOk());

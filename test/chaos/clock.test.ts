@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { completeJobs } from "../../src/jobs/store";
-import type { JobView } from "../../src/jobs/view";
+import { completeJobs } from "../../src/jobs/store.ts";
+import type { JobView } from "../../src/jobs/view.ts";
 import {
   api,
   createEcho,
@@ -12,9 +12,9 @@ import {
   RecordingQueue,
   resolutionsOf,
   sweepWith,
-} from "../jobs/support";
-import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
-import { expireHoldsOf, expireIdempotencyKeys } from "./support";
+} from "../jobs/support.ts";
+import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
+import { expireHoldsOf, expireIdempotencyKeys } from "./support.ts";
 
 /**
  * Time passes faster than the tests: timestamps in the database are moved into the past (the clock

@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import type { JobView } from "../../src/jobs/view";
+import worker from "../../src/index.ts";
+import type { JobView } from "../../src/jobs/view.ts";
 import {
   eventPayload,
   newEventId,
@@ -11,9 +11,9 @@ import {
   topUpsFor,
   WEBHOOK_PATH,
   webhookInit,
-} from "../billing/support";
-import { type Funded, fundedUser, jobRequest, RecordingQueue } from "../jobs/support";
-import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger";
+} from "../billing/support.ts";
+import { type Funded, fundedUser, jobRequest, RecordingQueue } from "../jobs/support.ts";
+import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger.ts";
 import {
   canSignalBackends,
   expectServerError,
@@ -23,7 +23,7 @@ import {
   statementTimeoutApplies,
   storedCounts,
   withStatementTimeout,
-} from "./support";
+} from "./support.ts";
 
 /**
  * The database fails while requests and webhooks are in flight. Whatever the failure, the client gets

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ECHO_COST } from "../../src/jobs/types/echo";
-import type { JobView } from "../../src/jobs/view";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
+import type { JobView } from "../../src/jobs/view.ts";
 import {
   eventPayload,
   newEventId,
@@ -10,10 +10,10 @@ import {
   sign,
   WEBHOOK_PATH,
   webhookInit,
-} from "../billing/support";
-import { api, deliver, type Funded, fundedUser, jobRequest, RecordingQueue } from "../jobs/support";
-import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger";
-import { type Random, seededRandom } from "../support/ledger-model";
+} from "../billing/support.ts";
+import { api, deliver, type Funded, fundedUser, jobRequest, RecordingQueue } from "../jobs/support.ts";
+import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger.ts";
+import { type Random, seededRandom } from "../support/ledger-model.ts";
 
 /**
  * 1,000 operations from 32 concurrent clients: job creations (some failing once, some for good,

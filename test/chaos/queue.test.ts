@@ -1,9 +1,9 @@
 import { createExecutionContext, createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { completeJobs } from "../../src/jobs/store";
-import { ECHO_COST } from "../../src/jobs/types/echo";
+import worker from "../../src/index.ts";
+import { completeJobs } from "../../src/jobs/store.ts";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
 import {
   api,
   createEcho,
@@ -16,8 +16,8 @@ import {
   RecordingQueue,
   resolutionsOf,
   sweepWith,
-} from "../jobs/support";
-import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
+} from "../jobs/support.ts";
+import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
 
 /**
  * The queue and its consumer fail: sends refused, a consumer that dies after capturing but before

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { createDatabase } from "../../src/db/client";
-import { ledgerDatabase, rawSql } from "../support/ledger";
+import { createDatabase } from "../../src/db/client.ts";
+import { ledgerDatabase, rawSql } from "../support/ledger.ts";
 
 /**
  * Faults the chaos suite injects, each one real rather than mocked: an endpoint nobody listens on, a

@@ -6,8 +6,8 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { queueRole } from "../../src/queue";
+import worker from "../../src/index.ts";
+import { queueRole } from "../../src/queue/index.ts";
 
 const invalidEnv = () => ({ ...env, ENVIRONMENT: "prod-ish" }) as Env;
 

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import { ERROR_CODES } from "../../src/errors/codes";
-import { call, expectProblem } from "../support/http";
+import { createApp } from "../../src/app.ts";
+import { ERROR_CODES } from "../../src/errors/codes.ts";
+import { call, expectProblem } from "../support/http.ts";
 
 describe("the error contract", () => {
   it("unknown route → 404 problem+json with request_id", async () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { call } from "../support/http";
+import worker from "../../src/index.ts";
+import { call } from "../support/http.ts";
 
 describe("GET /api/health", () => {
   it("answers 200 with a request id", async () => {

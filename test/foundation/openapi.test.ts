@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call } from "../support/http";
+import { call } from "../support/http.ts";
 
 describe("OpenAPI", () => {
   it("serves an OpenAPI 3.1 document listing the routes and the problem schema", async () => {

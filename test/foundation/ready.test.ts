@@ -1,8 +1,8 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { call } from "../support/http";
+import worker from "../../src/index.ts";
+import { call } from "../support/http.ts";
 
 function fetchWith(overrides: Record<string, string>) {
   return worker.fetch(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call } from "../support/http";
-import { countStatements } from "../support/statements";
+import { call } from "../support/http.ts";
+import { countStatements } from "../support/statements.ts";
 
 describe("the local Neon statement counter", () => {
   it("counts one statement and one round trip for /api/ready", async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { callWith } from "../support/auth";
-import { call, expectProblem } from "../support/http";
-import { countStatements } from "../support/statements";
+import { loadConfig } from "../../src/config/index.ts";
+import { callWith } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
+import { countStatements } from "../support/statements.ts";
 
 /**
  * The bench's select-1 baseline (bench/run.mjs) is part of the public surface only where

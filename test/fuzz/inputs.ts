@@ -1,4 +1,4 @@
-import type { Random } from "../support/ledger-model";
+import type { Random } from "../support/ledger-model.ts";
 
 /**
  * Generators of hostile input for the route fuzz test: random JSON shapes, values of the wrong type,

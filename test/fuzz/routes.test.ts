@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, RecordingQueue } from "../jobs/support";
-import { APP_ORIGIN, bearer, createKey, randomIp, signUp, type TestUser } from "../support/auth";
-import { call } from "../support/http";
-import { rawSql } from "../support/ledger";
-import { type Random, seededRandom } from "../support/ledger-model";
+import { api, RecordingQueue } from "../jobs/support.ts";
+import { APP_ORIGIN, bearer, createKey, randomIp, signUp, type TestUser } from "../support/auth.ts";
+import { call } from "../support/http.ts";
+import { rawSql } from "../support/ledger.ts";
+import { type Random, seededRandom } from "../support/ledger-model.ts";
 import {
   awkwardHeaderValue,
   awkwardId,
@@ -13,7 +13,7 @@ import {
   mutate,
   notJson,
   randomJson,
-} from "./inputs";
+} from "./inputs.ts";
 
 /**
  * Every public route gets hostile input: random JSON shapes, wrong types, huge strings, awkward

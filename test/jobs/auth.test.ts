@@ -8,10 +8,10 @@ import {
   FOREIGN_ORIGIN,
   SESSION_COOKIE_NAME,
   session,
-} from "../support/auth";
-import { call, expectProblem } from "../support/http";
-import { expectLedgerOk, rawSql } from "../support/ledger";
-import { api, createEcho, type Funded, fundedUser, jobRequest } from "./support";
+} from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
+import { expectLedgerOk, rawSql } from "../support/ledger.ts";
+import { api, createEcho, type Funded, fundedUser, jobRequest } from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

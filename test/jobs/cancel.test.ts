@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ECHO_COST } from "../../src/jobs/types/echo";
-import type { JobView } from "../../src/jobs/view";
-import { expectProblem } from "../support/http";
-import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger";
-import { api, createEcho, deliver, type Funded, fundedUser, jobRow, resolutionsOf } from "./support";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
+import type { JobView } from "../../src/jobs/view.ts";
+import { expectProblem } from "../support/http.ts";
+import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger.ts";
+import { api, createEcho, deliver, type Funded, fundedUser, jobRow, resolutionsOf } from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

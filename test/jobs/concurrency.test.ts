@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ECHO_COST } from "../../src/jobs/types/echo";
-import type { JobView } from "../../src/jobs/view";
-import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger";
-import { api, fundedUser, jobRequest, RecordingQueue } from "./support";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
+import type { JobView } from "../../src/jobs/view.ts";
+import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger.ts";
+import { api, fundedUser, jobRequest, RecordingQueue } from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

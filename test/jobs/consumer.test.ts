@@ -2,12 +2,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { BACKOFF_BASE_SECONDS } from "../../src/jobs/backoff";
-import { handleJobsBatch } from "../../src/jobs/consumer";
-import { createRegistry, defineJobType } from "../../src/jobs/registry";
-import { createJob } from "../../src/jobs/store";
-import { ECHO_COST } from "../../src/jobs/types/echo";
-import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
+import { BACKOFF_BASE_SECONDS } from "../../src/jobs/backoff.ts";
+import { handleJobsBatch } from "../../src/jobs/consumer.ts";
+import { createRegistry, defineJobType } from "../../src/jobs/registry.ts";
+import { createJob } from "../../src/jobs/store.ts";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
+import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
 import {
   createEcho,
   deliver,
@@ -17,7 +17,7 @@ import {
   jobRow,
   resolutionsOf,
   testConfig,
-} from "./support";
+} from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

@@ -1,10 +1,10 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ECHO_COST } from "../../src/jobs/types/echo";
-import type { JobView } from "../../src/jobs/view";
-import { APP_ORIGIN, FOREIGN_ORIGIN } from "../support/auth";
-import { expectProblem } from "../support/http";
-import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger";
-import { api, createEcho, type Funded, fundedUser, grant, jobRequest, RecordingQueue } from "./support";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
+import type { JobView } from "../../src/jobs/view.ts";
+import { APP_ORIGIN, FOREIGN_ORIGIN } from "../support/auth.ts";
+import { expectProblem } from "../support/http.ts";
+import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger.ts";
+import { api, createEcho, type Funded, fundedUser, grant, jobRequest, RecordingQueue } from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DEAD_LETTER_ERROR } from "../../src/jobs/dlq";
-import { ECHO_COST } from "../../src/jobs/types/echo";
-import { balanceOf, expectLedgerOk } from "../support/ledger";
-import { createEcho, DLQ_NAME, deliver, type Funded, fundedUser, jobRow, resolutionsOf } from "./support";
+import { DEAD_LETTER_ERROR } from "../../src/jobs/dlq.ts";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
+import { balanceOf, expectLedgerOk } from "../support/ledger.ts";
+import { createEcho, DLQ_NAME, deliver, type Funded, fundedUser, jobRow, resolutionsOf } from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkInvariants } from "../../src/ledger";
-import { expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
-import { createEcho, deliver, fundedUser } from "./support";
+import { checkInvariants } from "../../src/ledger/index.ts";
+import { expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
+import { createEcho, deliver, fundedUser } from "./support.ts";
 
 const i5 = async () =>
   (await checkInvariants(ledgerDatabase())).invariants.find((row) => row.invariant === "I5");

@@ -2,12 +2,12 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { handleJobsBatch } from "../../src/jobs/consumer";
-import { runLegacyPoller } from "../../src/jobs/legacy-poller";
-import { createRegistry, defineJobType } from "../../src/jobs/registry";
-import { createJob } from "../../src/jobs/store";
-import { echo } from "../../src/jobs/types/echo";
-import { expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
+import { handleJobsBatch } from "../../src/jobs/consumer.ts";
+import { runLegacyPoller } from "../../src/jobs/legacy-poller.ts";
+import { createRegistry, defineJobType } from "../../src/jobs/registry.ts";
+import { createJob } from "../../src/jobs/store.ts";
+import { echo } from "../../src/jobs/types/echo.ts";
+import { expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
 import {
   createEcho,
   type Funded,
@@ -16,7 +16,7 @@ import {
   jobRow,
   resolutionsOf,
   testConfig,
-} from "./support";
+} from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { JobView } from "../../src/jobs/view";
-import { expectProblem } from "../support/http";
-import { expectLedgerOk } from "../support/ledger";
-import { api, createEcho, deliver, type Funded, fundedUser } from "./support";
+import type { JobView } from "../../src/jobs/view.ts";
+import { expectProblem } from "../support/http.ts";
+import { expectLedgerOk } from "../support/ledger.ts";
+import { api, createEcho, deliver, type Funded, fundedUser } from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS, backoffSeconds } from "../../src/jobs/backoff";
-import { MAX_OUTPUT_BYTES, runAttempt } from "../../src/jobs/executor";
-import { canonicalJson, requestFingerprint } from "../../src/jobs/idempotency";
-import { QueueMessage } from "../../src/jobs/messages";
+import { BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS, backoffSeconds } from "../../src/jobs/backoff.ts";
+import { MAX_OUTPUT_BYTES, runAttempt } from "../../src/jobs/executor.ts";
+import { canonicalJson, requestFingerprint } from "../../src/jobs/idempotency.ts";
+import { QueueMessage } from "../../src/jobs/messages.ts";
 import {
   createRegistry,
   DEFAULT_MAX_ATTEMPTS,
   defineJobType,
   JOB_TYPES,
   leaseSeconds,
-} from "../../src/jobs/registry";
-import type { Claim } from "../../src/jobs/store";
-import { ECHO_COST, echo } from "../../src/jobs/types/echo";
+} from "../../src/jobs/registry.ts";
+import type { Claim } from "../../src/jobs/store.ts";
+import { ECHO_COST, echo } from "../../src/jobs/types/echo.ts";
 
 const claim = (type: string, input: unknown = {}, attempt = 1): Claim => ({
   jobId: crypto.randomUUID(),

@@ -6,13 +6,13 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { loadConfig } from "../../src/config";
-import worker from "../../src/index";
-import { sweepStaleJobs } from "../../src/jobs/sweeper";
-import type { JobView } from "../../src/jobs/view";
-import { grantCredits } from "../../src/ledger";
-import { bearer, createKey, signUp, type TestUser } from "../support/auth";
-import { ledgerDatabase, rawSql } from "../support/ledger";
+import { loadConfig } from "../../src/config/index.ts";
+import worker from "../../src/index.ts";
+import { sweepStaleJobs } from "../../src/jobs/sweeper.ts";
+import type { JobView } from "../../src/jobs/view.ts";
+import { grantCredits } from "../../src/ledger/index.ts";
+import { bearer, createKey, signUp, type TestUser } from "../support/auth.ts";
+import { ledgerDatabase, rawSql } from "../support/ledger.ts";
 
 export const JOBS_QUEUE_NAME = "jobs-local";
 export const DLQ_NAME = "jobs-dlq-local";
@@ -20,7 +20,10 @@ export const DLQ_NAME = "jobs-dlq-local";
 /** A JOBS_QUEUE binding that records what is sent instead of delivering it, or refuses to send. */
 export class RecordingQueue {
   readonly sent: unknown[] = [];
-  constructor(private readonly options: { fail?: boolean } = {}) {}
+  private readonly options: { fail?: boolean };
+  constructor(options: { fail?: boolean } = {}) {
+    this.options = options;
+  }
 
   async send(body: unknown) {
     if (this.options.fail) throw new Error("queue unavailable");

@@ -1,10 +1,10 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { createJob } from "../../src/jobs/store";
-import { ECHO_COST } from "../../src/jobs/types/echo";
-import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
+import worker from "../../src/index.ts";
+import { createJob } from "../../src/jobs/store.ts";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
+import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
 import {
   createEcho,
   deliver,
@@ -14,7 +14,7 @@ import {
   RecordingQueue,
   resolutionsOf,
   sweepWith,
-} from "./support";
+} from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import { adminRoutes } from "../../src/routes/admin";
-import { OPENAPI_INFO } from "../../src/routes/docs";
-import { expectProblem, jsonRequest } from "../support/http";
-import { expectBalance, expectLedgerOk, makeAccount } from "../support/ledger";
+import { createApp } from "../../src/app.ts";
+import { adminRoutes } from "../../src/routes/admin/index.ts";
+import { OPENAPI_INFO } from "../../src/routes/docs/index.ts";
+import { expectProblem, jsonRequest } from "../support/http.ts";
+import { expectBalance, expectLedgerOk, makeAccount } from "../support/ledger.ts";
 
 const GRANTS_PATH = "/api/admin/accounts/:id/grants";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { captureHold, expireHolds, placeHold, releaseHold, topUp } from "../../src/ledger";
+import { captureHold, expireHolds, placeHold, releaseHold, topUp } from "../../src/ledger/index.ts";
 import {
   balanceOf,
   expectBalance,
@@ -8,7 +8,7 @@ import {
   makeAccount,
   rawSql,
   tally,
-} from "../support/ledger";
+} from "../support/ledger.ts";
 
 /**
  * Races through the real driver and the local Neon server (a pool of real Postgres connections), so

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { createAccount, getBalance, grantCredits, topUp } from "../../src/ledger";
-import { expectBalance, expectLedgerOk, ledgerDatabase, makeAccount, tally } from "../support/ledger";
+import { createAccount, getBalance, grantCredits, topUp } from "../../src/ledger/index.ts";
+import { expectBalance, expectLedgerOk, ledgerDatabase, makeAccount, tally } from "../support/ledger.ts";
 
 const database = ledgerDatabase();
 

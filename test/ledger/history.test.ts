@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { captureHold, listTransfers, placeHold, releaseHold, topUp } from "../../src/ledger";
-import { ledgerDatabase, makeAccount } from "../support/ledger";
+import { captureHold, listTransfers, placeHold, releaseHold, topUp } from "../../src/ledger/index.ts";
+import { ledgerDatabase, makeAccount } from "../support/ledger.ts";
 
 const database = ledgerDatabase();
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { captureHold, expireHolds, placeHold, releaseHold } from "../../src/ledger";
-import { expectBalance, expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger";
+import { captureHold, expireHolds, placeHold, releaseHold } from "../../src/ledger/index.ts";
+import { expectBalance, expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
 
 const database = ledgerDatabase();
 

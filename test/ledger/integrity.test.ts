@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { captureHold, checkInvariants, placeHold, releaseHold } from "../../src/ledger";
-import { expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger";
+import { captureHold, checkInvariants, placeHold, releaseHold } from "../../src/ledger/index.ts";
+import { expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
 
 /**
  * The rules the database enforces whoever writes to it, tried with raw SQL as the owning role; and

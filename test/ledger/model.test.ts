@@ -9,9 +9,9 @@ import {
   type ResolveResult,
   releaseHold,
   topUp,
-} from "../../src/ledger";
-import { ledgerDatabase } from "../support/ledger";
-import { LedgerModel, type ModelHold, type Random, seededRandom } from "../support/ledger-model";
+} from "../../src/ledger/index.ts";
+import { ledgerDatabase } from "../support/ledger.ts";
+import { LedgerModel, type ModelHold, type Random, seededRandom } from "../support/ledger-model.ts";
 
 /**
  * Thousands of random operations — top-ups with repeated and conflicting refs, grants, holds,
@@ -61,10 +61,12 @@ class Run {
   private refs = 0;
   /** How often each kind of outcome came up, so a run that never reaches a branch is noticed. */
   readonly seen: Record<string, number> = {};
-  constructor(
-    readonly model: LedgerModel,
-    readonly random: Random,
-  ) {}
+  readonly model: LedgerModel;
+  readonly random: Random;
+  constructor(model: LedgerModel, random: Random) {
+    this.model = model;
+    this.random = random;
+  }
 
   private saw(outcome: string) {
     this.seen[outcome] = (this.seen[outcome] ?? 0) + 1;

@@ -10,8 +10,8 @@ import {
   placeHold,
   releaseHold,
   topUp,
-} from "../../src/ledger";
-import { countStatements, ledgerDatabase } from "../support/ledger";
+} from "../../src/ledger/index.ts";
+import { countStatements, ledgerDatabase } from "../support/ledger.ts";
 
 /**
  * DESIGN §4: each ledger operation is one statement, one HTTPS round trip from a Worker. The local

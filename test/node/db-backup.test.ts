@@ -17,7 +17,7 @@ import { backupBaseName, MANIFEST_FORMAT } from "../../scripts/lib/backup.mjs";
 import { isoWeek } from "../../scripts/lib/backup-retention.mjs";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
 import { readJournal } from "../../scripts/lib/migrations.mjs";
-import { testDatabaseUrl, withDatabase } from "./postgres";
+import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const admin = testDatabaseUrl();
 const name = `tollgate_backup_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { readJournal } from "../../scripts/lib/migrations.mjs";
-import { testDatabaseUrl, withDatabase } from "./postgres";
+import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const run = promisify(execFile);
 const admin = testDatabaseUrl();

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
 import { readJournal } from "../../scripts/lib/migrations.mjs";
-import { testDatabaseUrl, withDatabase } from "./postgres";
+import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const admin = testDatabaseUrl();
 const name = `tollgate_status_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

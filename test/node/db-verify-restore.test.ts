@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
-import { testDatabaseUrl, withDatabase } from "./postgres";
+import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const admin = testDatabaseUrl();
 const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

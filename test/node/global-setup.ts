@@ -3,7 +3,7 @@ import { runMigrations } from "../../scripts/lib/migrate.mjs";
 import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.mjs";
 import { startLocalNeon } from "../../scripts/local-neon/server.mjs";
 import { startStripeEmulator } from "../../scripts/stripe-emulator/server.mjs";
-import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres";
+import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

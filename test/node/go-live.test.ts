@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.mjs";
-import { postgresReachable, testDatabaseUrl } from "./postgres";
+import { postgresReachable, testDatabaseUrl } from "./postgres.ts";
 
 // These tests start a real stack over the machine's Postgres; without one they fail, never skip.
 if (!(await postgresReachable(testDatabaseUrl()))) {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../../scripts/lib/stack.mjs";
-import { postgresReachable, testDatabaseUrl } from "./postgres";
+import { postgresReachable, testDatabaseUrl } from "./postgres.ts";
 
 /**
  * README "Stop the consumer → one alert; restart → one recovery", end to end against `wrangler dev`

@@ -9,7 +9,7 @@ import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.mjs";
 import { type LocalNeon, startLocalNeon } from "../../scripts/local-neon/server.mjs";
 import { targetOfUrl } from "../../scripts/local-neon/stats.mjs";
 import { FrontendCounter } from "../../scripts/local-neon/ws-proxy.mjs";
-import { testDatabaseUrl, withDatabase } from "./postgres";
+import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const adminUrl = testDatabaseUrl();
 const database = `tollgate_neon_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;

@@ -7,7 +7,7 @@ import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
 import { startLocalNeon } from "../../scripts/local-neon/server.mjs";
-import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres";
+import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 /**
  * The /ops console in a real browser: `wrangler dev` (the real bundle, local queues) over the local

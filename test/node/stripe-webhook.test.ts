@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../scripts/stripe-emulator/server.mjs";
-import { FULFILMENT_EVENTS } from "../../src/billing/webhook";
+import { FULFILMENT_EVENTS } from "../../src/billing/webhook.ts";
 
 const SCRIPT = join(import.meta.dirname, "../../scripts/stripe-webhook.mjs");
 const BASE = "https://api.tollgate.example";

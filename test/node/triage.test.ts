@@ -10,10 +10,10 @@ import {
   PLAYBOOK,
 } from "../../scripts/lib/checks.mjs";
 import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.mjs";
-import { DEV_DEFAULT_SECRETS as SOURCE_DEV_DEFAULTS } from "../../src/config/rules";
-import { ConfigSchema } from "../../src/config/schema";
-import { ALERT_RULES } from "../../src/ops/alerts/rules";
-import { postgresReachable, testDatabaseUrl } from "./postgres";
+import { DEV_DEFAULT_SECRETS as SOURCE_DEV_DEFAULTS } from "../../src/config/rules.ts";
+import { ConfigSchema } from "../../src/config/schema.ts";
+import { ALERT_RULES } from "../../src/ops/alerts/rules.ts";
+import { postgresReachable, testDatabaseUrl } from "./postgres.ts";
 
 // These tests start a real stack over the machine's Postgres; without one they fail, never skip.
 if (!(await postgresReachable(testDatabaseUrl()))) {

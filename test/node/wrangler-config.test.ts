@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
-import { CRON_LIST } from "../../src/cron/crons";
+import { CRON_LIST } from "../../src/cron/crons.ts";
 
 const read = (env?: string) => unstable_readConfig({ config: "wrangler.toml", env }, { hideWarnings: true });
 

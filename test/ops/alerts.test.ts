@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { rawSql } from "../support/ledger";
+import { rawSql } from "../support/ledger.ts";
 import {
   ALERT_SINK,
   ageAlertState,
@@ -12,7 +12,7 @@ import {
   type SlackMessage,
   seedDeadLetter,
   tick,
-} from "./support";
+} from "./support.ts";
 
 /**
  * Alerts end to end: the Worker's `scheduled` export (the every-minute tick), the alert state in

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CONSOLE_COOKIE, signSession } from "../../src/routes/console/session";
-import { expectProblem } from "../support/http";
-import { rawSql } from "../support/ledger";
-import { ADMIN, fetchWith, opsEnv, seedDeadLetter } from "./support";
+import { CONSOLE_COOKIE, signSession } from "../../src/routes/console/session.ts";
+import { expectProblem } from "../support/http.ts";
+import { rawSql } from "../support/ledger.ts";
+import { ADMIN, fetchWith, opsEnv, seedDeadLetter } from "./support.ts";
 
 const ORIGIN = "http://tollgate.test";
 

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { createJob } from "../../src/jobs/store";
-import { grantCredits } from "../../src/ledger";
-import { expectProblem } from "../support/http";
-import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger";
-import { ADMIN, fetchWith, opsEnv, RecordingQueue, seedDeadLetter } from "./support";
+import { createJob } from "../../src/jobs/store.ts";
+import { grantCredits } from "../../src/ledger/index.ts";
+import { expectProblem } from "../support/http.ts";
+import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
+import { ADMIN, fetchWith, opsEnv, RecordingQueue, seedDeadLetter } from "./support.ts";
 
 type RetryBody = { outcome: string; job: { id: string; status: string; cost: number }; queued: boolean };
 

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { neon } from "@neondatabase/serverless";
 import { beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { takeSnapshot } from "../../src/ops/snapshots";
-import { ledgerDatabase, rawSql } from "../support/ledger";
-import { countStatements } from "../support/statements";
-import { ADMIN, consume, fetchWith, heartbeatAged, opsEnv, RecordingQueue, tick } from "./support";
+import { loadConfig } from "../../src/config/index.ts";
+import { takeSnapshot } from "../../src/ops/snapshots.ts";
+import { ledgerDatabase, rawSql } from "../support/ledger.ts";
+import { countStatements } from "../support/statements.ts";
+import { ADMIN, consume, fetchWith, heartbeatAged, opsEnv, RecordingQueue, tick } from "./support.ts";
 
 type Heartbeat = { kind: string; sent_at: string; deployment: string };
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createApp } from "../../src/app";
-import { ADMIN, consume, fetchWith, opsEnv, RecordingQueue, tick } from "./support";
+import { createApp } from "../../src/app.ts";
+import { ADMIN, consume, fetchWith, opsEnv, RecordingQueue, tick } from "./support.ts";
 
 /** Structured logs: what each line carries, and what it must never carry. */
 let lines: Record<string, unknown>[] = [];

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { JOB_STATUSES } from "../../src/db/schema/jobs";
-import { createJob } from "../../src/jobs/store";
-import { call } from "../support/http";
-import { ledgerDatabase, makeAccount, rawSql } from "../support/ledger";
-import { countStatements } from "../support/statements";
-import { ADMIN, heartbeatAged, seedDeadLetter } from "./support";
+import { JOB_STATUSES } from "../../src/db/schema/jobs.ts";
+import { createJob } from "../../src/jobs/store.ts";
+import { call } from "../support/http.ts";
+import { ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
+import { countStatements } from "../support/statements.ts";
+import { ADMIN, heartbeatAged, seedDeadLetter } from "./support.ts";
 
 type Metrics = Record<string, unknown> & { jobs_by_status: Record<string, number> };
 

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { ALERT_RULES, evaluateRules } from "../../src/ops/alerts/rules";
-import type { OpsMetrics } from "../../src/ops/metrics";
+import { loadConfig } from "../../src/config/index.ts";
+import { ALERT_RULES, evaluateRules } from "../../src/ops/alerts/rules.ts";
+import type { OpsMetrics } from "../../src/ops/metrics.ts";
 
 const NOW = new Date("2026-11-28T12:00:00.000Z");
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { REDACTED, scrubEvent, secretValues } from "../../src/telemetry/scrub";
-import { API_KEY, COOKIE, DATABASE_PASSWORD, EMAIL, STRIPE_SIGNATURE } from "./secrets";
+import { REDACTED, scrubEvent, secretValues } from "../../src/telemetry/scrub.ts";
+import { API_KEY, COOKIE, DATABASE_PASSWORD, EMAIL, STRIPE_SIGNATURE } from "./secrets.ts";
 
 describe("scrubEvent (beforeSend)", () => {
   const secrets = secretValues({

@@ -2,10 +2,10 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import * as Sentry from "@sentry/cloudflare";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiError } from "../../src/errors/api-error";
-import { captureServerError, withTelemetry } from "../../src/telemetry/sentry";
-import { rawSql } from "../support/ledger";
-import { API_KEY, COOKIE, DATABASE_PASSWORD, EMAIL, STRIPE_SIGNATURE } from "./secrets";
+import { ApiError } from "../../src/errors/api-error.ts";
+import { captureServerError, withTelemetry } from "../../src/telemetry/sentry.ts";
+import { rawSql } from "../support/ledger.ts";
+import { API_KEY, COOKIE, DATABASE_PASSWORD, EMAIL, STRIPE_SIGNATURE } from "./secrets.ts";
 import {
   ADMIN,
   ALERT_SINK,
@@ -15,7 +15,7 @@ import {
   RecordingQueue,
   seedDeadLetter,
   tick,
-} from "./support";
+} from "./support.ts";
 
 /**
  * Sentry events as they leave the Worker: SENTRY_DSN points at a host that only exists here, and a

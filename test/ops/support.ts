@@ -7,10 +7,10 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import { CRONS } from "../../src/cron/crons";
-import worker from "../../src/index";
-import { createJob, deadLetterJobs } from "../../src/jobs/store";
-import { ledgerDatabase, makeAccount, rawSql } from "../support/ledger";
+import { CRONS } from "../../src/cron/crons.ts";
+import worker from "../../src/index.ts";
+import { createJob, deadLetterJobs } from "../../src/jobs/store.ts";
+import { ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
 
 /** A JOBS_QUEUE that records what is sent (nothing reaches the shared local queue), or refuses. */
 export class RecordingQueue {

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { checkout, customer, payOnEmulator, STARTER, topUpsFor } from "../billing/support";
-import { expectProblem } from "../support/http";
-import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger";
-import { ADMIN, fetchWith } from "./support";
+import { checkout, customer, payOnEmulator, STARTER, topUpsFor } from "../billing/support.ts";
+import { expectProblem } from "../support/http.ts";
+import { balanceOf, expectLedgerOk, rawSql } from "../support/ledger.ts";
+import { ADMIN, fetchWith } from "./support.ts";
 
 type Failure = { event_id: string | null; failures: number; reason: string };
 

@@ -8,9 +8,9 @@ import {
   session,
   signUp,
   type TestUser,
-} from "../support/auth";
-import { call, expectProblem } from "../support/http";
-import { accountState, ROUTES, type RouteCase, send as sendTarget, targetFor } from "./routes";
+} from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
+import { accountState, ROUTES, type RouteCase, send as sendTarget, targetFor } from "./routes.ts";
 
 const userRoutes = ROUTES.filter((r) => r.auth !== "admin");
 const keyRoutes = ROUTES.filter((r) => r.auth === "key");

@@ -8,9 +8,9 @@ import {
   session,
   signUp,
   type TestUser,
-} from "../support/auth";
-import { call, expectProblem } from "../support/http";
-import { accountState, isStateChanging, ROUTES, send as sendTarget, targetFor } from "./routes";
+} from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
+import { accountState, isStateChanging, ROUTES, send as sendTarget, targetFor } from "./routes.ts";
 
 /** A production-shaped allowlist: one https origin, no localhost, no null. */
 const PROD_ORIGINS = {

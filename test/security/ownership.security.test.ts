@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { bearer, createKey, database, session, signUp, type TestUser } from "../support/auth";
-import { call, expectProblem } from "../support/http";
+import { bearer, createKey, database, session, signUp, type TestUser } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
 import {
   accountState,
   INJECTED,
@@ -10,7 +10,7 @@ import {
   requestFor,
   send,
   targetFor,
-} from "./routes";
+} from "./routes.ts";
 
 let owner: TestUser;
 let intruder: TestUser;
@@ -168,7 +168,7 @@ describe("POST /api/keys with another account's account_id", () => {
 describe("sign-up with server-owned user fields", () => {
   it("ignores ids, balances, account ids and emailVerified", async () => {
     const email = `mass-${crypto.randomUUID()}@tollgate.test`;
-    const { authPost } = await import("../support/auth");
+    const { authPost } = await import("../support/auth.ts");
     const response = await authPost("/api/auth/sign-up/email", {
       name: "x",
       email,

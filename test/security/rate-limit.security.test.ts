@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { createRoute, z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { createApp } from "../../src/app";
-import { authenticate } from "../../src/auth/authenticate";
-import { perAccount, RATE_LIMIT_PERIOD_SECONDS, rateLimit } from "../../src/middleware/rate-limit";
-import { APP_ORIGIN, bearer, createKey, database, randomIp, signUp, type TestUser } from "../support/auth";
-import { call, expectProblem } from "../support/http";
+import { createApp } from "../../src/app.ts";
+import { authenticate } from "../../src/auth/authenticate.ts";
+import { perAccount, RATE_LIMIT_PERIOD_SECONDS, rateLimit } from "../../src/middleware/rate-limit.ts";
+import { APP_ORIGIN, bearer, createKey, database, randomIp, signUp, type TestUser } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
 
 const AUTH_LIMIT = 20; // wrangler.toml [[ratelimits]] AUTH_RATE_LIMITER
 const CHECKOUT_LIMIT = 30; // wrangler.toml [[ratelimits]] CHECKOUT_RATE_LIMITER

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { APP_ORIGIN, callWith, randomIp, session, signUp, type TestUser } from "../support/auth";
-import { call, expectProblem } from "../support/http";
-import { ROUTES, type RouteCase, targetFor } from "./routes";
+import { APP_ORIGIN, callWith, randomIp, session, signUp, type TestUser } from "../support/auth.ts";
+import { call, expectProblem } from "../support/http.ts";
+import { ROUTES, type RouteCase, targetFor } from "./routes.ts";
 
 let user: TestUser;
 beforeAll(async () => {

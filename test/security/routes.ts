@@ -11,10 +11,10 @@
  *   "key"      an API key or a session (programmatic routes)
  *   "admin"    Authorization: Bearer <ADMIN_TOKEN>
  */
-import { ECHO_COST } from "../../src/jobs/types/echo";
-import { grant, jobRequest, api as jobsApi, RecordingQueue } from "../jobs/support";
-import { callWith, createKey, database, session, type TestUser } from "../support/auth";
-import { call } from "../support/http";
+import { ECHO_COST } from "../../src/jobs/types/echo.ts";
+import { grant, jobRequest, api as jobsApi, RecordingQueue } from "../jobs/support.ts";
+import { callWith, createKey, database, session, type TestUser } from "../support/auth.ts";
+import { call } from "../support/http.ts";
 
 export type AuthKind = "session" | "key" | "admin";
 

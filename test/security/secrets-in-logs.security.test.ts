@@ -10,8 +10,8 @@ import {
   session,
   sessionCookieFrom,
   signUp,
-} from "../support/auth";
-import { call } from "../support/http";
+} from "../support/auth.ts";
+import { call } from "../support/http.ts";
 
 /** Every secret a user's life in this file produces; none may appear in a response or a log line. */
 const SECRET_NAMES = [

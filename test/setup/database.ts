@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll } from "vitest";
-import { expectLedgerOk } from "../support/ledger";
+import { expectLedgerOk } from "../support/ledger.ts";
 
 /**
  * Runs inside workerd before each test file: clones the migrated template into a database of the

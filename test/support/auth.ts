@@ -2,9 +2,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { neon } from "@neondatabase/serverless";
 import { expect } from "vitest";
-import { SESSION_COOKIE } from "../../src/auth/better-auth";
-import worker from "../../src/index";
-import { call } from "./http";
+import { SESSION_COOKIE } from "../../src/auth/better-auth.ts";
+import worker from "../../src/index.ts";
+import { call } from "./http.ts";
 
 /** An origin in the test env's AUTH_ORIGIN_ALLOWLIST and CORS_ALLOW_ORIGINS (wrangler.toml [vars]). */
 export const SESSION_COOKIE_NAME = SESSION_COOKIE;

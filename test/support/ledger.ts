@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { createDatabase } from "../../src/db/client";
-import type { AccountBalance, LedgerDatabase } from "../../src/ledger";
-import { checkInvariants, createAccount, getBalance, grantCredits, topUp } from "../../src/ledger";
+import { createDatabase } from "../../src/db/client.ts";
+import type { AccountBalance, LedgerDatabase } from "../../src/ledger/index.ts";
+import { checkInvariants, createAccount, getBalance, grantCredits, topUp } from "../../src/ledger/index.ts";
 
 /** The test file's own database (test/setup/database.ts), through the same driver the Worker uses. */
 export function ledgerDatabase() {

@@ -1,5 +1,5 @@
 import { type AnyPgColumn, bigint, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { ledgerAccounts } from "./ledger-accounts";
+import { ledgerAccounts } from "./ledger-accounts.ts";
 
 /**
  * A customer account: what API keys, jobs and checkouts belong to. Its money lives in exactly one

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { accounts } from "./accounts";
+import { accounts } from "./accounts.ts";
 
 /**
  * API keys (src/auth/api-keys.ts). The secret itself is never stored: only its SHA-256 digest (hex),

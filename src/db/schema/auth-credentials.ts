@@ -1,5 +1,5 @@
 import { index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
-import { authUsers } from "./auth-users";
+import { authUsers } from "./auth-users.ts";
 
 /**
  * Sign-in methods per user, owned by better-auth (its `account` model, renamed here so it is never

@@ -1,5 +1,5 @@
 import { index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
-import { authUsers } from "./auth-users";
+import { authUsers } from "./auth-users.ts";
 
 /**
  * Cookie sessions, owned by better-auth (its `session` model). The cookie carries `token` signed with

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { accounts } from "./accounts";
+import { accounts } from "./accounts.ts";
 
 /**
  * Every Stripe Checkout Session Tollgate created, written by the server when it created it: which

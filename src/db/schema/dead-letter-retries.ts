@@ -1,5 +1,5 @@
 import { pgTable, timestamp, uuid } from "drizzle-orm/pg-core";
-import { jobs } from "./jobs";
+import { jobs } from "./jobs.ts";
 
 /**
  * A dead-lettered job an operator retried: the retry is a NEW job with a NEW hold (the dead letter's

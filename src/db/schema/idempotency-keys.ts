@@ -10,8 +10,8 @@ import {
   timestamp,
   uuid,
 } from "drizzle-orm/pg-core";
-import { accounts } from "./accounts";
-import { jobs } from "./jobs";
+import { accounts } from "./accounts.ts";
+import { jobs } from "./jobs.ts";
 
 /**
  * `Idempotency-Key`s of POST /api/jobs, scoped to the account: the same key from two accounts is two

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { accounts } from "./accounts";
-import { transfers } from "./transfers";
+import { accounts } from "./accounts.ts";
+import { transfers } from "./transfers.ts";
 
 /**
  * queued → running → succeeded | failed | dead_lettered; queued → canceled; hold TTL → expired.

@@ -10,7 +10,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { accounts } from "./accounts";
+import { accounts } from "./accounts.ts";
 
 export const LEDGER_ACCOUNT_KINDS = ["user", "stripe", "promo", "revenue"] as const;
 export type LedgerAccountKind = (typeof LEDGER_ACCOUNT_KINDS)[number];

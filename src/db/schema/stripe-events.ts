@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { transfers } from "./transfers";
+import { transfers } from "./transfers.ts";
 
 /**
  * What fulfilment did with an event:

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineJobType, type JobContext, type JobType, PermanentJobError } from "../job-type";
+import { defineJobType, type JobContext, type JobType, PermanentJobError } from "../job-type.ts";
 
 /** Credits an echo job holds. */
 export const ECHO_COST = 10;

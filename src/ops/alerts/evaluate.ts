@@ -1,12 +1,12 @@
-import type { Config } from "../../config";
-import { createDatabase } from "../../db/client";
-import { captureAlert } from "../../telemetry/sentry";
-import { deploymentName } from "../deployment";
-import { logEvent } from "../log";
-import { type OpsDatabase, readMetrics } from "../metrics";
-import { type DeliveryResult, type DueNotification, postNotification } from "./notify";
-import { evaluateRules } from "./rules";
-import { finishDeliveries, recordEvaluations } from "./store";
+import type { Config } from "../../config/index.ts";
+import { createDatabase } from "../../db/client.ts";
+import { captureAlert } from "../../telemetry/sentry.ts";
+import { deploymentName } from "../deployment.ts";
+import { logEvent } from "../log.ts";
+import { type OpsDatabase, readMetrics } from "../metrics.ts";
+import { type DeliveryResult, type DueNotification, postNotification } from "./notify.ts";
+import { evaluateRules } from "./rules.ts";
+import { finishDeliveries, recordEvaluations } from "./store.ts";
 
 /** Shorter than the one-minute tick: a tick that died mid-delivery leaves its notifications to the next. */
 export const DELIVERY_LEASE_SECONDS = 50;

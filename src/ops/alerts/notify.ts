@@ -1,5 +1,5 @@
-import type { AlertEvent } from "../../db/schema/alert-state";
-import { ruleTitle } from "./rules";
+import type { AlertEvent } from "../../db/schema/alert-state.ts";
+import { ruleTitle } from "./rules.ts";
 
 /** A notification as record_alert_evaluations() leases it. */
 export type DueNotification = {

@@ -1,5 +1,5 @@
-import type { Config } from "../../config";
-import type { OpsMetrics } from "../metrics";
+import type { Config } from "../../config/index.ts";
+import type { OpsMetrics } from "../metrics.ts";
 
 /** One alert rule: what it watches, its threshold from config, and when it is breached. */
 export type AlertRule = {

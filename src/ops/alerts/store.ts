@@ -1,7 +1,7 @@
-import type { AlertEvent } from "../../db/schema/alert-state";
-import type { OpsDatabase } from "../metrics";
-import type { DeliveryResult, DueNotification } from "./notify";
-import type { AlertEvaluation } from "./rules";
+import type { AlertEvent } from "../../db/schema/alert-state.ts";
+import type { OpsDatabase } from "../metrics.ts";
+import type { DeliveryResult, DueNotification } from "./notify.ts";
+import type { AlertEvaluation } from "./rules.ts";
 
 type Row = Record<string, unknown>;
 

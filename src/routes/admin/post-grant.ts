@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { grantCredits, MAX_CREDITS } from "../../ledger";
+import type { AppEnv } from "../../app-env.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { grantCredits, MAX_CREDITS } from "../../ledger/index.ts";
 
 /** Visible ASCII, 1–255 characters: what Stripe accepts, and enough for a UUID or a ticket number. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

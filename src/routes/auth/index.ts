@@ -1,19 +1,19 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../../app-env";
+import type { AppEnv } from "../../app-env.ts";
 import {
   AUTH_BASE_PATH,
   AUTH_ENDPOINTS,
   createAuth,
   RATE_LIMITED_AUTH_ENDPOINTS,
   scrubLogMessage,
-} from "../../auth/better-auth";
-import { isAuthOrigin, requestOrigin } from "../../auth/origins";
-import { ApiError } from "../../errors/api-error";
-import type { ErrorCode } from "../../errors/codes";
-import { problemResponse } from "../../errors/problem";
-import { createRouter } from "../../lib/router";
-import { perIp, rateLimit } from "../../middleware/rate-limit";
-import { logEvent } from "../../ops/log";
+} from "../../auth/better-auth.ts";
+import { isAuthOrigin, requestOrigin } from "../../auth/origins.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import type { ErrorCode } from "../../errors/codes.ts";
+import { problemResponse } from "../../errors/problem.ts";
+import { createRouter } from "../../lib/router.ts";
+import { perIp, rateLimit } from "../../middleware/rate-limit.ts";
+import { logEvent } from "../../ops/log.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { errorResponses } from "../../errors/responses";
+import type { AppEnv } from "../../app-env.ts";
+import { errorResponses } from "../../errors/responses.ts";
 
 export const PackSchema = z
   .object({

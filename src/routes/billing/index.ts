@@ -1,8 +1,8 @@
-import { createRouter } from "../../lib/router";
-import * as getPacks from "./get-packs";
-import * as postCheckout from "./post-checkout";
-import * as postReconcile from "./post-reconcile";
-import * as postWebhook from "./post-webhook";
+import { createRouter } from "../../lib/router.ts";
+import * as getPacks from "./get-packs.ts";
+import * as postCheckout from "./post-checkout.ts";
+import * as postReconcile from "./post-reconcile.ts";
+import * as postWebhook from "./post-webhook.ts";
 
 /**
  * Packs, Checkout and the Stripe webhook; plus `/api/ops/reconcile`, which the app already guards with

@@ -1,12 +1,12 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { authenticate } from "../../auth/authenticate";
-import { SESSION_OR_KEY } from "../../auth/openapi";
-import { createCheckout } from "../../billing/checkout";
-import { createStripe } from "../../billing/stripe";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { perAccount, rateLimit } from "../../middleware/rate-limit";
+import type { AppEnv } from "../../app-env.ts";
+import { authenticate } from "../../auth/authenticate.ts";
+import { SESSION_OR_KEY } from "../../auth/openapi.ts";
+import { createCheckout } from "../../billing/checkout.ts";
+import { createStripe } from "../../billing/stripe.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { perAccount, rateLimit } from "../../middleware/rate-limit.ts";
 
 /** Visible ASCII, 1–255 characters: what Stripe accepts, and enough for a UUID. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

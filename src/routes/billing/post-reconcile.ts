@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { ADMIN_TOKEN } from "../../auth/openapi";
-import { RECONCILE_LOOKBACK_MS, reconcileCheckouts } from "../../billing/reconcile";
-import { createStripe, stripeFailure } from "../../billing/stripe";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
+import type { AppEnv } from "../../app-env.ts";
+import { ADMIN_TOKEN } from "../../auth/openapi.ts";
+import { RECONCILE_LOOKBACK_MS, reconcileCheckouts } from "../../billing/reconcile.ts";
+import { createStripe, stripeFailure } from "../../billing/stripe.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
 
 /** Stripe lists Checkout Sessions of the last 30 days; older ones are a support case, not a repair. */
 const MAX_LOOKBACK_MS = 30 * 24 * 60 * 60 * 1000;

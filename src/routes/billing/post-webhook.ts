@@ -1,11 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type Stripe from "stripe";
-import type { AppEnv } from "../../app-env";
-import { alertOps, errorCode, fulfilCheckout, recordWebhookFailure } from "../../billing/fulfil";
-import { isFulfilmentEvent, planFulfilment, verifyWebhook } from "../../billing/webhook";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { logEvent } from "../../ops/log";
+import type { AppEnv } from "../../app-env.ts";
+import { alertOps, errorCode, fulfilCheckout, recordWebhookFailure } from "../../billing/fulfil.ts";
+import { isFulfilmentEvent, planFulfilment, verifyWebhook } from "../../billing/webhook.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { logEvent } from "../../ops/log.ts";
 
 export const WebhookResponse = z
   .object({

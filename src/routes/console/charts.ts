@@ -1,4 +1,4 @@
-import { type Html, html } from "./html";
+import { type Html, html } from "./html.ts";
 
 export type Series = { name: string; className: string; points: { at: number; value: number | null }[] };
 

@@ -4,7 +4,10 @@
  * types, alert summaries) can never become markup.
  */
 export class Html {
-  constructor(readonly value: string) {}
+  readonly value: string;
+  constructor(value: string) {
+    this.value = value;
+  }
   toString() {
     return this.value;
   }

@@ -1,12 +1,12 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../../app-env";
-import { ApiError } from "../../errors/api-error";
-import { createRouter } from "../../lib/router";
-import { readConsole } from "../../ops/console";
-import { deploymentName } from "../../ops/deployment";
-import { reprocessWebhookEvent, STRIPE_EVENT_ID } from "../../ops/webhook-events";
-import { retryOrThrow } from "../ops/retry-dead-letter";
-import { consolePage, type Notice, signInPage } from "./page";
+import type { AppEnv } from "../../app-env.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { createRouter } from "../../lib/router.ts";
+import { readConsole } from "../../ops/console.ts";
+import { deploymentName } from "../../ops/deployment.ts";
+import { reprocessWebhookEvent, STRIPE_EVENT_ID } from "../../ops/webhook-events.ts";
+import { retryOrThrow } from "../ops/retry-dead-letter.ts";
+import { consolePage, type Notice, signInPage } from "./page.ts";
 import {
   adminTokenValid,
   CONSOLE_PATH,
@@ -14,7 +14,7 @@ import {
   sameOrigin,
   sessionCookie,
   signSession,
-} from "./session";
+} from "./session.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

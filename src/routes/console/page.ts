@@ -1,8 +1,8 @@
-import type { Config } from "../../config";
-import { ruleTitle } from "../../ops/alerts/rules";
-import type { ConsoleData } from "../../ops/console";
-import { lineChart } from "./charts";
-import { type Html, html, trusted } from "./html";
+import type { Config } from "../../config/index.ts";
+import { ruleTitle } from "../../ops/alerts/rules.ts";
+import type { ConsoleData } from "../../ops/console.ts";
+import { lineChart } from "./charts.ts";
+import { type Html, html, trusted } from "./html.ts";
 
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:16px;color:#1d2330;background:#f6f7f9}

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import type { AppEnv } from "../../app-env";
-import { bearerToken, tokenMatches } from "../../auth/admin-token";
-import type { Config } from "../../config";
+import type { AppEnv } from "../../app-env.ts";
+import { bearerToken, tokenMatches } from "../../auth/admin-token.ts";
+import type { Config } from "../../config/index.ts";
 
 /**
  * How an operator signs in to the /ops console (README "Operations"):

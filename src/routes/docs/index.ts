@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { renderDocsPage } from "./page";
+import type { AppEnv } from "../../app-env.ts";
+import { renderDocsPage } from "./page.ts";
 
 export const OPENAPI_INFO = {
   openapi: "3.1.0",

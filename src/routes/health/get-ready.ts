@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { errorResponses } from "../../errors/responses";
-import { checkReadiness } from "../../ops/readiness";
+import type { AppEnv } from "../../app-env.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { checkReadiness } from "../../ops/readiness.ts";
 
 const CheckSchema = z.object({
   status: z.enum(["pass", "warn", "fail"]),

@@ -1,6 +1,6 @@
-import { createRouter } from "../../lib/router";
-import * as getHealth from "./get-health";
-import * as getReady from "./get-ready";
+import { createRouter } from "../../lib/router.ts";
+import * as getHealth from "./get-health.ts";
+import * as getReady from "./get-ready.ts";
 
 export const healthRoutes = createRouter()
   .openapi(getHealth.route, getHealth.handler)

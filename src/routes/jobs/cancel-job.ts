@@ -1,13 +1,13 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { authenticate } from "../../auth/authenticate";
-import { SESSION_OR_KEY } from "../../auth/openapi";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { cancelJob } from "../../jobs/store";
-import { JobSchema, toJobView } from "../../jobs/view";
-import { perAccount, rateLimit } from "../../middleware/rate-limit";
-import { assertJobId, JobIdParams, jobNotFound } from "./schema";
+import type { AppEnv } from "../../app-env.ts";
+import { authenticate } from "../../auth/authenticate.ts";
+import { SESSION_OR_KEY } from "../../auth/openapi.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { cancelJob } from "../../jobs/store.ts";
+import { JobSchema, toJobView } from "../../jobs/view.ts";
+import { perAccount, rateLimit } from "../../middleware/rate-limit.ts";
+import { assertJobId, JobIdParams, jobNotFound } from "./schema.ts";
 
 export const route = createRoute({
   method: "post",

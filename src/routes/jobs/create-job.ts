@@ -1,17 +1,21 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { unauthorized } from "../../auth/credentials";
-import { SESSION_OR_KEY } from "../../auth/openapi";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { IDEMPOTENCY_KEY_MAX_LENGTH, parseIdempotencyKey, requestFingerprint } from "../../jobs/idempotency";
-import { sendJobMessages } from "../../jobs/messages";
-import { JOB_TYPES } from "../../jobs/registry";
-import { createJob } from "../../jobs/store";
-import { JobSchema, toJobView } from "../../jobs/view";
-import { isCreditAmount } from "../../ledger/credits";
-import { rateLimit } from "../../middleware/rate-limit";
-import { type CredentialEnv, credentialOnly } from "./schema";
+import { unauthorized } from "../../auth/credentials.ts";
+import { SESSION_OR_KEY } from "../../auth/openapi.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import {
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  parseIdempotencyKey,
+  requestFingerprint,
+} from "../../jobs/idempotency.ts";
+import { sendJobMessages } from "../../jobs/messages.ts";
+import { JOB_TYPES } from "../../jobs/registry.ts";
+import { createJob } from "../../jobs/store.ts";
+import { JobSchema, toJobView } from "../../jobs/view.ts";
+import { isCreditAmount } from "../../ledger/credits.ts";
+import { rateLimit } from "../../middleware/rate-limit.ts";
+import { type CredentialEnv, credentialOnly } from "./schema.ts";
 
 /** The largest `input` a job may carry, serialised; bigger inputs belong in storage, not a job row. */
 export const JOB_INPUT_MAX_BYTES = 16 * 1024;

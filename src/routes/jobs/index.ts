@@ -1,8 +1,8 @@
-import { createRouter } from "../../lib/router";
-import * as cancelJob from "./cancel-job";
-import * as createJob from "./create-job";
-import * as getJob from "./get-job";
-import * as listJobs from "./list-jobs";
+import { createRouter } from "../../lib/router.ts";
+import * as cancelJob from "./cancel-job.ts";
+import * as createJob from "./create-job.ts";
+import * as getJob from "./get-job.ts";
+import * as listJobs from "./list-jobs.ts";
 
 export const jobsRoutes = createRouter()
   .openapi(createJob.route, createJob.handler)

@@ -1,12 +1,12 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { authenticate } from "../../auth/authenticate";
-import { SESSION_OR_KEY } from "../../auth/openapi";
-import { JOB_STATUSES } from "../../db/schema/jobs";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { JobSchema, type JobSnapshot, toJobView } from "../../jobs/view";
-import { perAccount, rateLimit } from "../../middleware/rate-limit";
+import type { AppEnv } from "../../app-env.ts";
+import { authenticate } from "../../auth/authenticate.ts";
+import { SESSION_OR_KEY } from "../../auth/openapi.ts";
+import { JOB_STATUSES } from "../../db/schema/jobs.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { JobSchema, type JobSnapshot, toJobView } from "../../jobs/view.ts";
+import { perAccount, rateLimit } from "../../middleware/rate-limit.ts";
 
 export const ListJobsQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),

@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../../app-env";
-import { type Credential, readCredential } from "../../auth/credentials";
-import { ApiError } from "../../errors/api-error";
-import { JOB_ID_EXAMPLE } from "../../jobs/view";
+import type { AppEnv } from "../../app-env.ts";
+import { type Credential, readCredential } from "../../auth/credentials.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { JOB_ID_EXAMPLE } from "../../jobs/view.ts";
 
 export const JobIdParams = z.object({ id: z.string().openapi({ example: JOB_ID_EXAMPLE }) });
 

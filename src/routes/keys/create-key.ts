@@ -1,12 +1,12 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import type { AppEnv } from "../../app-env";
-import { generateApiKey } from "../../auth/api-keys";
-import { authenticate } from "../../auth/authenticate";
-import { SESSION_ONLY } from "../../auth/openapi";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { ApiKeySchema, toApiKeyView } from "./schema";
+import type { AppEnv } from "../../app-env.ts";
+import { generateApiKey } from "../../auth/api-keys.ts";
+import { authenticate } from "../../auth/authenticate.ts";
+import { SESSION_ONLY } from "../../auth/openapi.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { ApiKeySchema, toApiKeyView } from "./schema.ts";
 
 /** Enough for every CI system and server of one customer; a leak of many keys is easier to spot. */
 export const MAX_ACTIVE_KEYS = 25;

@@ -1,7 +1,7 @@
-import { createRouter } from "../../lib/router";
-import * as createKey from "./create-key";
-import * as listKeys from "./list-keys";
-import * as revokeKey from "./revoke-key";
+import { createRouter } from "../../lib/router.ts";
+import * as createKey from "./create-key.ts";
+import * as listKeys from "./list-keys.ts";
+import * as revokeKey from "./revoke-key.ts";
 
 export const keysRoutes = createRouter()
   .openapi(createKey.route, createKey.handler)

@@ -1,11 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
-import type { AppEnv } from "../../app-env";
-import { authenticate } from "../../auth/authenticate";
-import { SESSION_ONLY } from "../../auth/openapi";
-import { apiKeys } from "../../db/schema/api-keys";
-import { errorResponses } from "../../errors/responses";
-import { ApiKeySchema, toApiKeyView } from "./schema";
+import type { AppEnv } from "../../app-env.ts";
+import { authenticate } from "../../auth/authenticate.ts";
+import { SESSION_ONLY } from "../../auth/openapi.ts";
+import { apiKeys } from "../../db/schema/api-keys.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { ApiKeySchema, toApiKeyView } from "./schema.ts";
 
 export const ListKeysResponse = z.object({ data: z.array(ApiKeySchema) }).openapi("ApiKeyList");
 

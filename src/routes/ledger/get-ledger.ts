@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { authenticate } from "../../auth/authenticate";
-import { SESSION_OR_KEY } from "../../auth/openapi";
-import { TRANSFER_KINDS, TRANSFER_STATUSES } from "../../db/schema";
-import { errorResponses } from "../../errors/responses";
-import { listTransfers, MAX_PAGE_SIZE, TRANSFER_CURSOR_PATTERN } from "../../ledger";
+import type { AppEnv } from "../../app-env.ts";
+import { authenticate } from "../../auth/authenticate.ts";
+import { SESSION_OR_KEY } from "../../auth/openapi.ts";
+import { TRANSFER_KINDS, TRANSFER_STATUSES } from "../../db/schema/index.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { listTransfers, MAX_PAGE_SIZE, TRANSFER_CURSOR_PATTERN } from "../../ledger/index.ts";
 
 export const LedgerQuery = z.object({
   cursor: z

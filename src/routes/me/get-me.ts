@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { authenticate } from "../../auth/authenticate";
-import { SESSION_OR_KEY } from "../../auth/openapi";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { getBalance } from "../../ledger";
+import type { AppEnv } from "../../app-env.ts";
+import { authenticate } from "../../auth/authenticate.ts";
+import { SESSION_OR_KEY } from "../../auth/openapi.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { getBalance } from "../../ledger/index.ts";
 
 export const MeResponse = z
   .object({

@@ -1,4 +1,4 @@
-import { createRouter } from "../../lib/router";
-import * as getMe from "./get-me";
+import { createRouter } from "../../lib/router.ts";
+import * as getMe from "./get-me.ts";
 
 export const meRoutes = createRouter().openapi(getMe.route, getMe.handler);

@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { ADMIN_TOKEN } from "../../auth/openapi";
-import { errorResponses } from "../../errors/responses";
-import { readMetrics } from "../../ops/metrics";
-import { PROMETHEUS_CONTENT_TYPE, toPrometheus, wantsPrometheus } from "../../ops/prometheus";
-import { MetricsSchema } from "./schema";
+import type { AppEnv } from "../../app-env.ts";
+import { ADMIN_TOKEN } from "../../auth/openapi.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { readMetrics } from "../../ops/metrics.ts";
+import { PROMETHEUS_CONTENT_TYPE, toPrometheus, wantsPrometheus } from "../../ops/prometheus.ts";
+import { MetricsSchema } from "./schema.ts";
 
 export const route = createRoute({
   method: "get",

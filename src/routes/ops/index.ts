@@ -1,10 +1,10 @@
-import { createRouter } from "../../lib/router";
-import * as getMetrics from "./get-metrics";
-import * as listAlerts from "./list-alerts";
-import * as listDeadLetters from "./list-dead-letters";
-import * as listWebhookFailures from "./list-webhook-failures";
-import * as reprocessWebhookEvent from "./reprocess-webhook-event";
-import * as retryDeadLetter from "./retry-dead-letter";
+import { createRouter } from "../../lib/router.ts";
+import * as getMetrics from "./get-metrics.ts";
+import * as listAlerts from "./list-alerts.ts";
+import * as listDeadLetters from "./list-dead-letters.ts";
+import * as listWebhookFailures from "./list-webhook-failures.ts";
+import * as reprocessWebhookEvent from "./reprocess-webhook-event.ts";
+import * as retryDeadLetter from "./retry-dead-letter.ts";
 
 /** Operator endpoints. The app guards every /api/ops/* path with adminAuth() before these run. */
 export const opsRoutes = createRouter()

@@ -1,9 +1,9 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { ADMIN_TOKEN } from "../../auth/openapi";
-import { errorResponses } from "../../errors/responses";
-import { listAlertStates } from "../../ops/alerts/store";
-import { AlertStateSchema } from "./schema";
+import type { AppEnv } from "../../app-env.ts";
+import { ADMIN_TOKEN } from "../../auth/openapi.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { listAlertStates } from "../../ops/alerts/store.ts";
+import { AlertStateSchema } from "./schema.ts";
 
 export const route = createRoute({
   method: "get",

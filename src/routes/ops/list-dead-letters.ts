@@ -1,9 +1,9 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { ADMIN_TOKEN } from "../../auth/openapi";
-import { errorResponses } from "../../errors/responses";
-import { listDeadLetters } from "../../ops/dead-letters";
-import { DeadLetterSchema } from "./schema";
+import type { AppEnv } from "../../app-env.ts";
+import { ADMIN_TOKEN } from "../../auth/openapi.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { listDeadLetters } from "../../ops/dead-letters.ts";
+import { DeadLetterSchema } from "./schema.ts";
 
 export const route = createRoute({
   method: "get",

@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { ADMIN_TOKEN } from "../../auth/openapi";
-import { STRIPE_EVENT_STATUSES } from "../../db/schema";
-import { errorResponses } from "../../errors/responses";
-import { reprocessWebhookEvent } from "../../ops/webhook-events";
-import { EventIdParams } from "./schema";
+import type { AppEnv } from "../../app-env.ts";
+import { ADMIN_TOKEN } from "../../auth/openapi.ts";
+import { STRIPE_EVENT_STATUSES } from "../../db/schema/index.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { reprocessWebhookEvent } from "../../ops/webhook-events.ts";
+import { EventIdParams } from "./schema.ts";
 
 export const ReprocessResponse = z
   .object({

@@ -1,12 +1,12 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
-import { ADMIN_TOKEN } from "../../auth/openapi";
-import { ApiError } from "../../errors/api-error";
-import { errorResponses } from "../../errors/responses";
-import { JobSchema, toJobView } from "../../jobs/view";
-import { type RetryResult, retryDeadLetter } from "../../ops/dead-letters";
-import type { OpsDatabase } from "../../ops/metrics";
-import { UuidParams } from "./schema";
+import type { AppEnv } from "../../app-env.ts";
+import { ADMIN_TOKEN } from "../../auth/openapi.ts";
+import { ApiError } from "../../errors/api-error.ts";
+import { errorResponses } from "../../errors/responses.ts";
+import { JobSchema, toJobView } from "../../jobs/view.ts";
+import { type RetryResult, retryDeadLetter } from "../../ops/dead-letters.ts";
+import type { OpsDatabase } from "../../ops/metrics.ts";
+import { UuidParams } from "./schema.ts";
 
 export const RetryResponse = z
   .object({

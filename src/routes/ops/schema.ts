@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { JOB_STATUSES } from "../../db/schema/jobs";
+import { JOB_STATUSES } from "../../db/schema/jobs.ts";
 
 const count = (description: string, example: number) => z.number().int().openapi({ description, example });
 
