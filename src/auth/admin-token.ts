@@ -1,12 +1,4 @@
-import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env.ts";
-import { ApiError } from "../errors/api-error.ts";
-
-const encoder = new TextEncoder();
-
-async function digest(value: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", encoder.encode(value));
-}
+import { sha256 } from "../lib/encoding.ts";
 
 /**
  * Compares a presented token with the expected one without leaking either: both sides are hashed
@@ -15,7 +7,7 @@ async function digest(value: string): Promise<ArrayBuffer> {
  */
 export async function tokenMatches(presented: string, expected: string | undefined): Promise<boolean> {
   if (!expected) return false;
-  const [a, b] = await Promise.all([digest(presented), digest(expected)]);
+  const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
@@ -26,22 +18,16 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * Guards `/api/ops/*` and `/api/admin/*`. ADMIN_TOKEN_NEXT is accepted too, so a rotation can put the
- * new token in place before the old one is withdrawn. Both comparisons always run.
+ * Whether a presented token is ADMIN_TOKEN or ADMIN_TOKEN_NEXT (a rotation puts the new token in place
+ * before the old one is withdrawn). Both comparisons always run, so the timing says nothing.
  */
-export function adminAuth(): MiddlewareHandler<AppEnv> {
-  return async function adminAuthMiddleware(c, next) {
-    const { config } = c.get("services");
-    const presented = bearerToken(c.req.header("authorization")) ?? "";
-    const [current, next_] = await Promise.all([
-      tokenMatches(presented, config.ADMIN_TOKEN),
-      tokenMatches(presented, config.ADMIN_TOKEN_NEXT),
-    ]);
-    if (!presented || !(current || next_)) {
-      throw new ApiError("unauthorized", "A valid admin token is required.", {
-        headers: { "www-authenticate": 'Bearer realm="tollgate-admin"' },
-      });
-    }
-    return next();
-  };
+export async function isAdminToken(
+  config: { ADMIN_TOKEN: string; ADMIN_TOKEN_NEXT?: string | undefined },
+  presented: string,
+): Promise<boolean> {
+  const [current, next] = await Promise.all([
+    tokenMatches(presented, config.ADMIN_TOKEN),
+    tokenMatches(presented, config.ADMIN_TOKEN_NEXT),
+  ]);
+  return presented.length > 0 && (current || next);
 }

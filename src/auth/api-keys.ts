@@ -9,6 +9,8 @@
  * digest, so a key can never be moved to another environment by editing its prefix.
  */
 
+import { sha256Hex } from "../lib/encoding.ts";
+
 export const API_KEY_ENVIRONMENTS = ["local", "staging", "production"] as const;
 export type ApiKeyEnvironment = (typeof API_KEY_ENVIRONMENTS)[number];
 
@@ -48,8 +50,7 @@ export function visiblePrefix(secret: string): string {
 }
 
 export async function digestApiKey(secret: string): Promise<string> {
-  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
-  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(secret);
 }
 
 export type ParsedApiKey =

@@ -1,13 +1,13 @@
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { betterAuth } from "better-auth/minimal";
 import type { Config } from "../config/index.ts";
+import { effectiveOrigins, originFlags } from "../config/origins.ts";
 import type { Database } from "../db/client.ts";
 import { authCredentials } from "../db/schema/auth-credentials.ts";
 import { authSessions } from "../db/schema/auth-sessions.ts";
 import { authUsers } from "../db/schema/auth-users.ts";
 import { authVerifications } from "../db/schema/auth-verifications.ts";
-import { logEvent } from "../ops/log.ts";
-import { effectiveOrigins, originFlags } from "./origins.ts";
+import { logEvent } from "../telemetry/log.ts";
 
 export const AUTH_BASE_PATH = "/api/auth";
 const COOKIE_PREFIX = "tollgate";

@@ -1,9 +1,9 @@
-import type { Context } from "hono";
-import type { AppEnv } from "../app-env.ts";
+import { isAuthOrigin, requestOrigin } from "../config/origins.ts";
+import type { Config } from "../config/schema.ts";
 import { ApiError } from "../errors/api-error.ts";
+import { sha256Hex } from "../lib/encoding.ts";
 import { bearerToken } from "./admin-token.ts";
 import { parseApiKey } from "./api-keys.ts";
-import { isAuthOrigin, requestOrigin } from "./origins.ts";
 import { sessionTokenFromCookie } from "./session-cookie.ts";
 
 export type CallerVia = "session" | "key";
@@ -17,6 +17,13 @@ export function unauthorized(detail: string): ApiError {
   return new ApiError("unauthorized", detail, { headers: { "www-authenticate": 'Bearer realm="tollgate"' } });
 }
 
+/** The 401 for a well-formed credential the database does not know (any longer). */
+export function unknownCredential(via: CallerVia): ApiError {
+  return unauthorized(
+    via === "key" ? "The API key is unknown or revoked." : "The session has expired; sign in again.",
+  );
+}
+
 /**
  * Reads the caller's credential: an `Authorization: Bearer tg_...` API key, else the session cookie.
  * An Authorization header always wins, and a malformed one is refused rather than ignored, so a
@@ -26,12 +33,15 @@ export function unauthorized(detail: string): ApiError {
  * changes state must come from an origin in AUTH_ORIGIN_ALLOWLIST (Origin, else Referer); otherwise
  * 403 `origin_not_allowed`. API keys are not ambient, so they need no such check.
  *
- * Throws 401/403 problems; never touches the database. The jobs and billing code can call this and
- * fold the lookup into their own statement (see `authenticate.ts`).
+ * Throws 401/403 problems; never touches the database, so a route can fold the lookup into its own
+ * statement (POST /api/jobs does, in create_job).
  */
-export async function readCredential(c: Context<AppEnv>, allowed: readonly CallerVia[]): Promise<Credential> {
-  const { config } = c.get("services");
-  const authorization = c.req.header("authorization");
+export async function readCredential(
+  request: Request,
+  config: Config,
+  allowed: readonly CallerVia[],
+): Promise<Credential> {
+  const authorization = request.headers.get("authorization") ?? undefined;
   if (authorization !== undefined) {
     const token = bearerToken(authorization);
     if (!token) throw unauthorized("The Authorization header must be `Bearer <API key>`.");
@@ -48,14 +58,22 @@ export async function readCredential(c: Context<AppEnv>, allowed: readonly Calle
     return { via: "key", digest: parsed.digest };
   }
 
-  const token = await sessionTokenFromCookie(c.req.header("cookie"), config.BETTER_AUTH_SECRET);
+  const token = await sessionTokenFromCookie(
+    request.headers.get("cookie") ?? undefined,
+    config.BETTER_AUTH_SECRET,
+  );
   if (!token) throw unauthorized("Sign in, or send an API key as `Authorization: Bearer <key>`.");
   if (!allowed.includes("session")) throw unauthorized("This route needs an API key.");
-  if (!SAFE_METHODS.has(c.req.method) && !isAuthOrigin(config, requestOrigin(c.req.raw.headers))) {
+  if (!SAFE_METHODS.has(request.method) && !isAuthOrigin(config, requestOrigin(request.headers))) {
     throw new ApiError(
       "origin_not_allowed",
       "Cookie-authenticated changes must come from an allowed origin.",
     );
   }
   return { via: "session", token };
+}
+
+/** What a credential is counted as by rate limits: a key's digest, a session token's hash (never the token). */
+export async function credentialBucket(credential: Credential): Promise<string> {
+  return credential.via === "key" ? credential.digest : sha256Hex(credential.token);
 }

@@ -1,3 +1,4 @@
+import { fromBase64url } from "../lib/encoding.ts";
 import { SESSION_COOKIE } from "./better-auth.ts";
 
 /** The raw value of one cookie in a `Cookie` header (the first, as browsers send the most specific first). */
@@ -18,14 +19,6 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-function base64ToBytes(value: string): Uint8Array | undefined {
-  try {
-    return Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The session token from better-auth's signed session cookie (`<token>.<base64 HMAC-SHA256>`), or
  * undefined when the cookie is absent or its signature is not BETTER_AUTH_SECRET's. Checking the
@@ -38,7 +31,7 @@ export async function sessionTokenFromCookie(cookieHeader: string | undefined, s
   const dot = value.lastIndexOf(".");
   if (dot < 1) return undefined;
   const token = value.slice(0, dot);
-  const signature = base64ToBytes(value.slice(dot + 1));
+  const signature = fromBase64url(value.slice(dot + 1));
   if (signature?.length !== 32) return undefined;
   const encoder = new TextEncoder();
   const key = await crypto.subtle.importKey(

@@ -1,9 +1,12 @@
 import type Stripe from "stripe";
-import { effectiveOrigins, normalizeOrigin, originFlags } from "../auth/origins.ts";
+import { z } from "zod";
+import { type CreditPack, findPack } from "../config/credit-packs.ts";
 import type { Config } from "../config/index.ts";
-import type { Database } from "../db/client.ts";
+import { effectiveOrigins, normalizeOrigin, originFlags } from "../config/origins.ts";
+import { sqlQuery } from "../db/call.ts";
+import type { SqlClient } from "../db/client.ts";
 import { ApiError } from "../errors/api-error.ts";
-import { type CreditPack, findPack } from "./packs.ts";
+import { sha256Hex } from "../lib/encoding.ts";
 import { stripeFailure } from "./stripe.ts";
 
 export type CheckoutInput = {
@@ -32,9 +35,7 @@ const DEFAULT_RETURN_PATH = "/";
  * and the account id out of Stripe's logs.
  */
 export async function stripeIdempotencyKey(accountId: string, clientKey: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${accountId}:${clientKey}`));
-  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `tollgate-checkout-${hex}`;
+  return `tollgate-checkout-${await sha256Hex(`${accountId}:${clientKey}`)}`;
 }
 
 /** A same-origin absolute path: no scheme, no `//host`, no backslash, fragment or control character. */
@@ -93,7 +94,7 @@ function lineItem(pack: CreditPack): Stripe.Checkout.SessionCreateParams.LineIte
  * pack and the credits so fulfilment can check a paid session against what was sold.
  */
 export async function createCheckout(
-  services: { config: Config; database: Pick<Database, "sql">; stripe: Stripe },
+  services: { config: Config; database: SqlClient; stripe: Stripe },
   input: CheckoutInput,
 ): Promise<CheckoutResult> {
   const { config, database, stripe } = services;
@@ -128,10 +129,13 @@ export async function createCheckout(
   // One statement. A replay finds the row already there; if this write fails the session is still in
   // Stripe, and the client's retry with the same key records it (reconciliation credits it regardless).
   try {
-    await database.sql.query(
+    await sqlQuery(
+      database,
+      "record checkout session",
       `insert into checkout_sessions (id, account_id, pack_id, credits, amount, currency, idempotency_key)
        values ($1, $2::uuid, $3, $4::bigint, $5::bigint, $6, $7) on conflict (id) do nothing`,
       [session.id, input.accountId, pack.id, pack.credits, pack.amount, pack.currency, idempotencyKey],
+      z.unknown(),
     );
   } catch (error) {
     const code = (error as { code?: string }).code;

@@ -1,12 +1,12 @@
 import type Stripe from "stripe";
-import type { Config } from "../config/index.ts";
-import type { CronTask } from "../cron/index.ts";
-import { createDatabase } from "../db/client.ts";
-import { logEvent } from "../ops/log.ts";
-import { alertOps, type BillingDatabase, fulfilCheckout } from "./fulfil.ts";
-import type { CreditPack } from "./packs.ts";
+import { z } from "zod";
+import type { CreditPack } from "../config/credit-packs.ts";
+import { sqlQuery } from "../db/call.ts";
+import type { SqlClient } from "../db/client.ts";
+import type { Services } from "../services.ts";
+import { logEvent } from "../telemetry/log.ts";
+import { alertOps, processCheckoutEvent } from "./process-event.ts";
 import { createStripe } from "./stripe.ts";
-import { planFulfilment } from "./webhook.ts";
 
 /** The hourly run looks this far back: Checkout Sessions expire after 24 h, async payments settle later. */
 export const RECONCILE_LOOKBACK_MS = 72 * 60 * 60 * 1000;
@@ -37,14 +37,17 @@ export type ReconcileReport = {
 };
 
 /** One statement per page: which of these paid sessions has no top-up and no earlier repair attempt. */
-async function uncredited(database: BillingDatabase, sessionIds: string[]): Promise<Set<string>> {
+async function uncredited(database: SqlClient, sessionIds: string[]): Promise<Set<string>> {
   if (sessionIds.length === 0) return new Set();
-  const rows = (await database.sql.query(
+  const rows = await sqlQuery(
+    database,
+    "uncredited sessions",
     `select s.id from unnest($1::text[]) as s (id)
      where not exists (select 1 from transfers t where t.kind = 'top_up' and t.ref = 'checkout:' || s.id)
        and not exists (select 1 from stripe_events e where e.event_id = 'reconcile:' || s.id)`,
     [sessionIds],
-  )) as { id: string }[];
+    z.object({ id: z.string() }),
+  );
   return new Set(rows.map((r) => r.id));
 }
 
@@ -55,7 +58,7 @@ async function uncredited(database: BillingDatabase, sessionIds: string[]): Prom
  * source `reconcile`, counted by `reconcile_repairs_24h`) and alerted: it means a webhook went missing.
  */
 export async function reconcileCheckouts(
-  deps: { stripe: Stripe; database: BillingDatabase; packs: readonly CreditPack[] },
+  deps: { stripe: Stripe; database: SqlClient; packs: readonly CreditPack[] },
   since: Date,
   options: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
@@ -90,14 +93,15 @@ export async function reconcileCheckouts(
     );
     for (const session of paid) {
       if (!missing.has(session.id)) continue;
-      const plan = planFulfilment(
-        { id: `reconcile:${session.id}`, type: "reconcile", source: "reconcile" },
+      const processed = await processCheckoutEvent(
+        deps,
+        { id: `reconcile:${session.id}`, type: "reconcile" },
         session,
-        deps.packs,
+        "reconcile",
       );
-      if (plan.action === "ignore") continue;
+      if (!processed) continue;
       report.missing += 1;
-      const result = await fulfilCheckout(deps.database, plan);
+      const { plan, result } = processed;
       if (result.duplicate) continue;
       if (result.status === "credited" && result.accountId && result.credits && result.transferId) {
         const repair = {
@@ -111,7 +115,6 @@ export async function reconcileCheckouts(
         alertOps("reconcile_repair", repair);
       } else if (result.status === "rejected") {
         report.rejected.push({ session_id: session.id, reason: result.reason ?? "rejected" });
-        alertOps("checkout_rejected", { session_id: session.id, reason: result.reason, source: "reconcile" });
       }
     }
     const last = list.data.at(-1);
@@ -129,14 +132,10 @@ export async function reconcileCheckouts(
   return report;
 }
 
-/** Reconciliation with the services built for this run (cron and the ops endpoint). */
-export function reconcileWithConfig(config: Config, since = new Date(Date.now() - RECONCILE_LOOKBACK_MS)) {
-  const database = createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
+/** Reconciliation with this invocation's services: the hourly cron and POST /api/ops/reconcile. */
+export function reconcile(
+  { config, database }: Pick<Services, "config" | "database">,
+  since = new Date(Date.now() - RECONCILE_LOOKBACK_MS),
+) {
   return reconcileCheckouts({ stripe: createStripe(config), database, packs: config.CREDIT_PACKS }, since);
 }
-
-/** CRON_TASKS.hourly (DESIGN §2): repairs what missed webhooks left out. */
-export const reconcileCronTask: CronTask = {
-  name: "stripe.reconcile",
-  run: (_env, config) => reconcileWithConfig(config),
-};

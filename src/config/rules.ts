@@ -1,4 +1,4 @@
-import { isLocalhostOrigin, normalizeOrigin } from "../auth/origins.ts";
+import { isLocalhostOrigin, normalizeOrigin } from "./origins.ts";
 import type { Config } from "./schema.ts";
 
 /** Values that ship in `.dev.vars.example` and the test setup; never acceptable in production. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CreditPacksVariable } from "../billing/packs.ts";
+import { CreditPacksVariable } from "./credit-packs.ts";
 
 const flag = z
   .enum(["true", "false", "1", "0", ""])

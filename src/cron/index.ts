@@ -1,14 +1,14 @@
-import { reconcileCronTask } from "../billing/reconcile.ts";
-import type { Config } from "../config/index.ts";
+import { reconcile } from "../billing/reconcile.ts";
 import { runLegacyPoller } from "../jobs/legacy-poller.ts";
 import { sweepStaleJobs } from "../jobs/sweeper.ts";
 import { runAlerts } from "../ops/alerts/evaluate.ts";
 import { sendHeartbeat } from "../ops/heartbeat.ts";
-import { logEvent } from "../ops/log.ts";
 import { takeSnapshot } from "../ops/snapshots.ts";
+import type { Services } from "../services.ts";
+import { logEvent } from "../telemetry/log.ts";
 import { type CronName, cronName } from "./crons.ts";
 
-export type CronTask = { name: string; run: (env: Env, config: Config) => Promise<unknown> };
+export type CronTask = { name: string; run: (services: Services) => Promise<unknown> };
 
 /**
  * What each schedule runs. Tasks run independently: one failing task is logged and reported but does
@@ -16,23 +16,24 @@ export type CronTask = { name: string; run: (env: Env, config: Config) => Promis
  */
 export const CRON_TASKS: Record<CronName, CronTask[]> = {
   everyMinute: [
-    { name: "jobs.sweep", run: (env, config) => sweepStaleJobs(env, config) },
-    { name: "jobs.legacy_poller", run: (env, config) => runLegacyPoller(env, config) },
-    { name: "ops.heartbeat", run: (env, config) => sendHeartbeat(env, config) },
-    { name: "ops.snapshot", run: (env, config) => takeSnapshot(env, config) },
-    { name: "ops.alerts", run: (env, config) => runAlerts(env, config) },
+    { name: "jobs.sweep", run: (services) => sweepStaleJobs(services) },
+    { name: "jobs.legacy_poller", run: (services) => runLegacyPoller(services) },
+    { name: "ops.heartbeat", run: (services) => sendHeartbeat(services) },
+    { name: "ops.snapshot", run: (services) => takeSnapshot(services) },
+    { name: "ops.alerts", run: (services) => runAlerts(services) },
   ],
-  hourly: [reconcileCronTask],
+  // Repairs what missed webhooks left out.
+  hourly: [{ name: "stripe.reconcile", run: (services) => reconcile(services) }],
 };
 
-export async function runScheduled(controller: ScheduledController, env: Env, config: Config) {
+export async function runScheduled(controller: ScheduledController, services: Services) {
   const name = cronName(controller.cron);
   if (!name) {
     logEvent("cron.unknown", { cron: controller.cron });
     return { ran: [], failed: [] as string[] };
   }
   const tasks = CRON_TASKS[name];
-  const results = await Promise.allSettled(tasks.map((task) => task.run(env, config)));
+  const results = await Promise.allSettled(tasks.map((task) => task.run(services)));
   const failed: string[] = [];
   results.forEach((result, i) => {
     const task = tasks[i];

@@ -1,7 +1,6 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../app-env.ts";
-import { reportError } from "../ops/report.ts";
+import { reportError } from "../telemetry/report.ts";
 import { ApiError, type FieldError } from "./api-error.ts";
 import type { ErrorCode } from "./codes.ts";
 import { problemResponse } from "./problem.ts";
@@ -50,7 +49,7 @@ function isUnstorableText(error: unknown): boolean {
  * The one error handler, in three tiers: our own `ApiError`, Hono's `HTTPException`, and anything
  * else, which is a bug: 500, reported, with no detail that could leak internals.
  */
-export const onError: ErrorHandler<AppEnv> = (error, c) => {
+export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ApiError) {
     if (error.status >= 500) reportError(c, error);
     return problemResponse(c, error.code, error.message, error.errors, error.headers);
@@ -75,7 +74,7 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   );
 };
 
-export const notFound: NotFoundHandler<AppEnv> = (c) =>
+export const notFound: NotFoundHandler = (c) =>
   problemResponse(c, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
 
 /** zod-openapi's `defaultHook`: validation failures get the same problem+json shape as every error. */

@@ -1,6 +1,5 @@
-import type { Config } from "../config/index.ts";
-import { createDatabase } from "../db/client.ts";
-import { logEvent } from "../ops/log.ts";
+import type { Services } from "../services.ts";
+import { logEvent } from "../telemetry/log.ts";
 import { runAttempts } from "./executor.ts";
 import { recordHeartbeats } from "./heartbeat.ts";
 import { QueueMessage } from "./messages.ts";
@@ -10,12 +9,7 @@ import { claimJobs, completeJobs, type JobsDatabase } from "./store.ts";
 /** When the database is unreachable, messages come back after this long (the job rows are unchanged). */
 const DATABASE_DOWN_RETRY_SECONDS = 30;
 
-export type ConsumerOptions = {
-  registry?: JobRegistry;
-  random?: () => number;
-  /** Overrides the per-request database (tests). */
-  database?: JobsDatabase;
-};
+export type ConsumerOptions = { registry?: JobRegistry; random?: () => number };
 
 type Sorted = {
   heartbeats: { message: Message<unknown>; deployment: string }[];
@@ -42,12 +36,12 @@ function sortMessages(batch: MessageBatch<unknown>): Sorted {
   return sorted;
 }
 
-async function handleHeartbeats(database: JobsDatabase, config: Config, heartbeats: Sorted["heartbeats"]) {
+async function handleHeartbeats(database: JobsDatabase, role: string, heartbeats: Sorted["heartbeats"]) {
   if (heartbeats.length === 0) return;
   try {
     await recordHeartbeats(
       database,
-      config.ROLE,
+      role,
       heartbeats.map((h) => h.deployment),
     );
     for (const h of heartbeats) h.message.ack();
@@ -66,14 +60,13 @@ async function handleHeartbeats(database: JobsDatabase, config: Config, heartbea
  */
 export async function handleJobsBatch(
   batch: MessageBatch<unknown>,
-  _env: Env,
-  config: Config,
+  services: Services,
   options: ConsumerOptions = {},
 ) {
   const registry = options.registry ?? JOB_TYPES;
-  const database = options.database ?? createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
+  const { database, config } = services;
   const sorted = sortMessages(batch);
-  await handleHeartbeats(database, config, sorted.heartbeats);
+  await handleHeartbeats(database, config.ROLE, sorted.heartbeats);
   if (sorted.jobs.size === 0) return;
 
   const retryAll = (messages: Iterable<Message<unknown>[]>, delaySeconds: number) => {

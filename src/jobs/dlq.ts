@@ -1,8 +1,7 @@
-import type { Config } from "../config/index.ts";
-import { createDatabase } from "../db/client.ts";
-import { logEvent } from "../ops/log.ts";
+import type { Services } from "../services.ts";
+import { logEvent } from "../telemetry/log.ts";
 import { QueueMessage } from "./messages.ts";
-import { deadLetterJobs, type JobsDatabase } from "./store.ts";
+import { deadLetterJobs } from "./store.ts";
 
 const DATABASE_DOWN_RETRY_SECONDS = 60;
 
@@ -14,13 +13,7 @@ export const DEAD_LETTER_ERROR = "delivery attempts exhausted: the message reach
  * job it names ends `dead_lettered`, its hold released once, its last error kept. A job that finished
  * meanwhile is left alone. Without this consumer those holds would stay pending until their TTL.
  */
-export async function handleDeadLetterBatch(
-  batch: MessageBatch<unknown>,
-  _env: Env,
-  config: Config,
-  options: { database?: JobsDatabase } = {},
-) {
-  const database = options.database ?? createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
+export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, { database }: Services) {
   const byJob = new Map<string, Message<unknown>[]>();
   for (const message of batch.messages) {
     const parsed = QueueMessage.safeParse(message.body);

@@ -1,4 +1,4 @@
-import { logEvent } from "../ops/log.ts";
+import { logEvent } from "../telemetry/log.ts";
 import { backoffSeconds } from "./backoff.ts";
 import { PermanentJobError } from "./job-type.ts";
 import type { JobRegistry } from "./registry.ts";

@@ -1,9 +1,8 @@
-import type { Config } from "../config/index.ts";
-import { createDatabase } from "../db/client.ts";
-import { logEvent } from "../ops/log.ts";
+import type { Services } from "../services.ts";
+import { logEvent } from "../telemetry/log.ts";
 import { runAttempts } from "./executor.ts";
 import { JOB_TYPES, type JobRegistry, leaseSeconds } from "./registry.ts";
-import { claimNextJobs, completeJobs, type JobsDatabase } from "./store.ts";
+import { claimNextJobs, completeJobs } from "./store.ts";
 
 /** Jobs per claim. */
 const POLL_BATCH = 10;
@@ -12,7 +11,6 @@ const POLL_BUDGET_MS = 20_000;
 
 export type PollerOptions = {
   registry?: JobRegistry;
-  database?: JobsDatabase;
   random?: () => number;
   /** Claims at most this many batches (default: until the queue is empty or the budget is spent). */
   maxBatches?: number;
@@ -25,10 +23,9 @@ export type PollerOptions = {
  * Both claim by moving a job from queued to running in one statement, so they never run one attempt
  * twice, even side by side. Retries wait in the row (`run_after`), not in a queue.
  */
-export async function runLegacyPoller(_env: Env, config: Config, options: PollerOptions = {}) {
+export async function runLegacyPoller({ config, database }: Services, options: PollerOptions = {}) {
   if (!config.LEGACY_QUEUE_WORKER_ENABLED) return { enabled: false, ran: 0 };
   const registry = options.registry ?? JOB_TYPES;
-  const database = options.database ?? createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
   const started = Date.now();
   let ran = 0;
   for (let batches = 0; batches < (options.maxBatches ?? Number.POSITIVE_INFINITY); batches += 1) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { logEvent } from "../ops/log.ts";
+import { logEvent } from "../telemetry/log.ts";
 
 /** `{job_id}`: run this job. The only thing a message carries; the row holds the rest. */
 export const JobMessage = z.object({ job_id: z.uuid() });

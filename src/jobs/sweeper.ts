@@ -1,20 +1,14 @@
-import type { Config } from "../config/index.ts";
-import { createDatabase } from "../db/client.ts";
-import { logEvent } from "../ops/log.ts";
+import type { Services } from "../services.ts";
+import { logEvent } from "../telemetry/log.ts";
 import { sendJobMessages } from "./messages.ts";
-import { type JobsDatabase, type SweepAction, sweepJobs } from "./store.ts";
+import { type SweepAction, sweepJobs } from "./store.ts";
 
 /** A queued job is sent again when it has waited this long past its due time without being claimed. */
 export const RESEND_AFTER_SECONDS = 120;
 /** Rows per step and sweep; a backlog larger than this is worked off over the following minutes. */
 export const SWEEP_LIMIT = 500;
 
-export type SweepOptions = {
-  database?: JobsDatabase;
-  queue?: Queue;
-  resendAfterSeconds?: number;
-  limit?: number;
-};
+export type SweepOptions = { resendAfterSeconds?: number; limit?: number };
 
 export type SweepSummary = Record<SweepAction, number> & { sent: number; send_failed: number };
 
@@ -27,11 +21,9 @@ export type SweepSummary = Record<SweepAction, number> & { sent: number; send_fa
  * (the claim runs a job once).
  */
 export async function sweepStaleJobs(
-  env: Env,
-  config: Config,
+  { database, env }: Services,
   options: SweepOptions = {},
 ): Promise<SweepSummary> {
-  const database = options.database ?? createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
   const rows = await sweepJobs(
     database,
     options.resendAfterSeconds ?? RESEND_AFTER_SECONDS,
@@ -50,7 +42,7 @@ export async function sweepStaleJobs(
   const toSend = rows
     .filter((row) => (row.action === "requeued" || row.action === "resend") && row.jobId)
     .map((row) => row.jobId as string);
-  const sent = await sendJobMessages(options.queue ?? env.JOBS_QUEUE, toSend);
+  const sent = await sendJobMessages(env.JOBS_QUEUE, toSend);
   summary.sent = sent.sent;
   summary.send_failed = sent.failed;
   if (rows.length > 0) logEvent("jobs.sweep", summary);

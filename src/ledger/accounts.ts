@@ -1,14 +1,18 @@
-import { isAccountId, toInteger } from "./credits.ts";
+import { z } from "zod";
+import { sqlFunction, sqlQuery } from "../db/call.ts";
+import { int64 } from "../db/columns.ts";
+import { isUuid } from "../lib/encoding.ts";
 import type { AccountBalance, AccountResult, LedgerDatabase } from "./types.ts";
 
-type AccountRow = { status: "applied" | "already_applied"; account_id: string; ledger_account_id: string };
-type BalanceRow = {
-  account_id: string;
-  ledger_account_id: string;
-  balance: string;
-  held: string;
-  available: string;
-};
+const createAccountFn = sqlFunction(
+  "create_account",
+  { userId: "text?" },
+  z.object({
+    status: z.enum(["applied", "already_applied"]),
+    account_id: z.string(),
+    ledger_account_id: int64,
+  }),
+);
 
 /**
  * Creates a customer account with its user ledger account. Idempotent on `userId`: calling it again
@@ -19,36 +23,39 @@ export async function createAccount(
   database: LedgerDatabase,
   userId?: string | null,
 ): Promise<AccountResult> {
-  const rows = (await database.sql`
-    select status, account_id, ledger_account_id from create_account(${userId ?? null}::text)
-  `) as AccountRow[];
-  const row = rows[0];
-  if (!row) throw new Error("ledger: create_account returned no row");
-  return {
-    status: row.status,
-    accountId: row.account_id,
-    ledgerAccountId: toInteger(row.ledger_account_id, "ledger_account_id"),
-  };
+  const row = await createAccountFn.one(database, { userId: userId ?? null });
+  return { status: row.status, accountId: row.account_id, ledgerAccountId: row.ledger_account_id };
 }
+
+const BalanceRow = z.object({
+  account_id: z.string(),
+  ledger_account_id: int64,
+  balance: int64,
+  held: int64,
+  available: int64,
+});
 
 /** The account's balance, held and available credits; undefined for an unknown account. */
 export async function getBalance(
   database: LedgerDatabase,
   accountId: string,
 ): Promise<AccountBalance | undefined> {
-  if (!isAccountId(accountId)) return undefined;
-  const rows = (await database.sql`
-    select a.id as account_id, a.ledger_account_id, b.balance, b.held, b.available
-    from accounts a cross join lateral ledger_balances(a.ledger_account_id) b
-    where a.id = ${accountId}::uuid
-  `) as BalanceRow[];
-  const row = rows[0];
+  if (!isUuid(accountId)) return undefined;
+  const [row] = await sqlQuery(
+    database,
+    "getBalance",
+    `select a.id as account_id, a.ledger_account_id, b.balance, b.held, b.available
+     from accounts a cross join lateral ledger_balances(a.ledger_account_id) b
+     where a.id = $1::uuid`,
+    [accountId],
+    BalanceRow,
+  );
   if (!row) return undefined;
   return {
     accountId: row.account_id,
-    ledgerAccountId: toInteger(row.ledger_account_id, "ledger_account_id"),
-    balance: toInteger(row.balance, "balance"),
-    held: toInteger(row.held, "held"),
-    available: toInteger(row.available, "available"),
+    ledgerAccountId: row.ledger_account_id,
+    balance: row.balance,
+    held: row.held,
+    available: row.available,
   };
 }

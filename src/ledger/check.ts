@@ -1,13 +1,21 @@
-import type { InvariantReport, InvariantRow, LedgerDatabase } from "./types.ts";
+import { z } from "zod";
+import { sqlFunction } from "../db/call.ts";
+import type { InvariantReport, LedgerDatabase } from "./types.ts";
+
+const ledgerCheck = sqlFunction(
+  "ledger_check",
+  {},
+  z.object({ invariant: z.string(), ok: z.boolean().nullable(), detail: z.string() }),
+);
 
 /**
- * Runs `ledger_check()`: one row per invariant of DESIGN §3 (and whatever billing and jobs add to it),
- * in one statement. Reads every transfer, so it belongs in tests, ops metrics and audits, not on the
- * request path.
+ * Runs `ledger_check()`: one row per invariant (docs/LEDGER.md), in one statement. Reads every
+ * transfer, so it belongs in tests, audits and the restore check, not on the request path.
  */
 export async function checkInvariants(database: LedgerDatabase): Promise<InvariantReport> {
-  const invariants = (await database.sql`
-    select invariant, ok, detail from ledger_check()
-  `) as InvariantRow[];
-  return { ok: invariants.every((row) => row.ok === true), invariants };
+  const invariants = await ledgerCheck(database, {});
+  return {
+    ok: invariants.every((row) => row.ok === true),
+    invariants: invariants.map((row) => ({ ...row, ok: row.ok === true })),
+  };
 }

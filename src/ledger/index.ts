@@ -4,8 +4,7 @@
  */
 export { createAccount, getBalance } from "./accounts.ts";
 export { checkInvariants } from "./check.ts";
-export { isAccountId, isCreditAmount, MAX_CREDITS, toInteger } from "./credits.ts";
+export { isCreditAmount, MAX_CREDITS } from "./credits.ts";
 export { listTransfers, MAX_PAGE_SIZE, TRANSFER_CURSOR_PATTERN } from "./history.ts";
-export { captureHold, expireHolds, placeHold, releaseHold } from "./holds.ts";
 export { grantCredits, topUp } from "./top-ups.ts";
 export type * from "./types.ts";

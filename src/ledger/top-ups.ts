@@ -1,55 +1,60 @@
 /** Top-ups and grants: the two ways credits come into a user account, each at most once per ref. */
-import { isAccountId, isCreditAmount, metadataJson, toInteger, toTimestamp } from "./credits.ts";
-import type { CreditInput, CreditRejection, CreditResult, LedgerDatabase } from "./types.ts";
+import { z } from "zod";
+import { type SqlFunction, sqlFunction } from "../db/call.ts";
+import { int64, timestamp } from "../db/columns.ts";
+import { isUuid } from "../lib/encoding.ts";
+import { isCreditAmount, metadataOf } from "./credits.ts";
+import type { CreditInput, CreditResult, LedgerDatabase } from "./types.ts";
 
-type CreditRow = {
-  status: "applied" | "already_applied" | "rejected";
-  reason: CreditRejection | null;
-  transfer_id: string | null;
-  account_id: string;
-  amount: string | null;
-  created_at: Date | string | null;
-  balance: string | null;
-  held: string | null;
-  available: string | null;
-};
+const CREDIT_PARAMS = { accountId: "uuid", amount: "bigint", ref: "text", metadata: "jsonb" } as const;
+const CreditRow = z.object({
+  status: z.enum(["applied", "already_applied", "rejected"]),
+  reason: z.enum(["invalid_amount", "ref_required", "ref_conflict", "account_not_found"]).nullable(),
+  transfer_id: int64.nullable(),
+  account_id: z.string().nullable(),
+  amount: int64.nullable(),
+  created_at: timestamp.nullable(),
+  balance: int64.nullable(),
+  held: int64.nullable(),
+  available: int64.nullable(),
+});
 
-function toCreditResult(row: CreditRow | undefined, input: CreditInput): CreditResult {
-  if (!row) throw new Error("ledger: credit function returned no row");
+const topUpFn = sqlFunction("top_up", CREDIT_PARAMS, CreditRow);
+const grantCreditsFn = sqlFunction("grant_credits", CREDIT_PARAMS, CreditRow);
+
+function applied<T>(value: T | null, column: string): T {
+  if (value === null) throw new Error(`ledger: an applied credit answered no ${column}`);
+  return value;
+}
+
+async function credit(
+  fn: SqlFunction<typeof CREDIT_PARAMS, typeof CreditRow>,
+  database: LedgerDatabase,
+  input: CreditInput,
+): Promise<CreditResult> {
+  const { accountId, amount } = input;
+  // Answered without a round trip: what the database would refuse anyway, and could not even parse.
+  if (!isCreditAmount(amount)) return { status: "rejected", reason: "invalid_amount", accountId, amount };
+  if (!isUuid(accountId)) return { status: "rejected", reason: "account_not_found", accountId, amount };
+  const row = await fn.one(database, {
+    accountId,
+    amount,
+    ref: input.ref,
+    metadata: metadataOf(input.metadata),
+  });
   if (row.status === "rejected") {
-    return {
-      status: "rejected",
-      reason: row.reason ?? "invalid_amount",
-      accountId: input.accountId,
-      amount: input.amount,
-    };
+    return { status: "rejected", reason: row.reason ?? "invalid_amount", accountId, amount };
   }
   return {
     status: row.status,
-    transferId: toInteger(row.transfer_id, "transfer_id"),
-    accountId: row.account_id,
-    amount: toInteger(row.amount, "amount"),
-    createdAt: toTimestamp(row.created_at, "created_at"),
-    balance: toInteger(row.balance, "balance"),
-    held: toInteger(row.held, "held"),
-    available: toInteger(row.available, "available"),
+    transferId: applied(row.transfer_id, "transfer_id"),
+    accountId: applied(row.account_id, "account_id"),
+    amount: applied(row.amount, "amount"),
+    createdAt: applied(row.created_at, "created_at"),
+    balance: applied(row.balance, "balance"),
+    held: applied(row.held, "held"),
+    available: applied(row.available, "available"),
   };
-}
-
-/** Answers without a round trip what the database would refuse anyway, and could not even parse. */
-function precheck(input: CreditInput): CreditResult | undefined {
-  if (!isCreditAmount(input.amount)) {
-    return { status: "rejected", reason: "invalid_amount", accountId: input.accountId, amount: input.amount };
-  }
-  if (!isAccountId(input.accountId)) {
-    return {
-      status: "rejected",
-      reason: "account_not_found",
-      accountId: input.accountId,
-      amount: input.amount,
-    };
-  }
-  return undefined;
 }
 
 /**
@@ -57,26 +62,14 @@ function precheck(input: CreditInput): CreditResult | undefined {
  * id). A replay answers already_applied with the original transfer; the same ref with another account
  * or amount is rejected `ref_conflict`. Metadata is descriptive and not compared.
  */
-export async function topUp(database: LedgerDatabase, input: CreditInput): Promise<CreditResult> {
-  const early = precheck(input);
-  if (early) return early;
-  const rows = (await database.sql`
-    select * from top_up(${input.accountId}::uuid, ${input.amount}::bigint, ${input.ref}::text,
-      ${metadataJson(input.metadata)}::jsonb)
-  `) as CreditRow[];
-  return toCreditResult(rows[0], input);
+export function topUp(database: LedgerDatabase, input: CreditInput): Promise<CreditResult> {
+  return credit(topUpFn, database, input);
 }
 
 /**
  * Grants promotional credits: promo → user, posted, at most once per `ref`. The metadata (e.g. the
  * reason) is part of the request: a replay must carry the same metadata or it is a `ref_conflict`.
  */
-export async function grantCredits(database: LedgerDatabase, input: CreditInput): Promise<CreditResult> {
-  const early = precheck(input);
-  if (early) return early;
-  const rows = (await database.sql`
-    select * from grant_credits(${input.accountId}::uuid, ${input.amount}::bigint, ${input.ref}::text,
-      ${metadataJson(input.metadata)}::jsonb)
-  `) as CreditRow[];
-  return toCreditResult(rows[0], input);
+export function grantCredits(database: LedgerDatabase, input: CreditInput): Promise<CreditResult> {
+  return credit(grantCreditsFn, database, input);
 }

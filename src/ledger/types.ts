@@ -1,8 +1,8 @@
-import type { Database } from "../db/client.ts";
+import type { SqlClient } from "../db/client.ts";
 import type { TransferKind, TransferStatus } from "../db/schema/index.ts";
 
 /** The ledger only needs the raw Neon client: each call below is exactly one statement. */
-export type LedgerDatabase = Pick<Database, "sql">;
+export type LedgerDatabase = SqlClient;
 
 /** What a ledger function did: the first call applies, a replay answers already_applied. */
 export type Applied = "applied" | "already_applied";
@@ -27,56 +27,6 @@ export type CreditRejection = "invalid_amount" | "ref_required" | "ref_conflict"
 export type CreditResult =
   | (Balances & { status: Applied; transferId: number; accountId: string; amount: number; createdAt: Date })
   | { status: "rejected"; reason: CreditRejection; accountId: string; amount: number };
-
-export type HoldInput = {
-  accountId: string;
-  amount: number;
-  /** Optional idempotency reference, e.g. `job:<id>`; a replay returns the first hold. */
-  ref?: string;
-  /** Seconds until expire_holds may void the hold (default 3600). */
-  ttlSeconds?: number;
-  metadata?: Record<string, unknown>;
-};
-
-export type HoldResult =
-  | (Balances & {
-      status: Applied;
-      holdId: number;
-      accountId: string;
-      amount: number;
-      holdStatus: TransferStatus;
-      expiresAt: Date;
-    })
-  | (Balances & { status: "rejected"; reason: "insufficient_credits"; accountId: string; amount: number })
-  | {
-      status: "rejected";
-      reason: "invalid_amount" | "invalid_ttl" | "ref_conflict" | "account_not_found";
-      accountId: string;
-      amount: number;
-    };
-
-/** How a hold ended: captured (posted, partly or fully) or voided by a release or its TTL. */
-export type HoldResolution = {
-  holdId: number;
-  accountId: string;
-  holdStatus: "posted" | "voided";
-  resolution: "capture" | "release" | "expire";
-  /** The resolution transfer (its `pending_id` is the hold). */
-  resolutionId: number;
-  /** What was held. */
-  amount: number;
-  captured: number;
-  released: number;
-};
-
-export type ResolveResult =
-  | (HoldResolution & { status: Applied })
-  /** The hold was resolved the other way before; the fields say how. */
-  | (HoldResolution & { status: "rejected"; reason: "already_resolved" })
-  | { status: "rejected"; reason: "amount_exceeds_hold"; holdId: number; accountId: string; amount: number }
-  | { status: "rejected"; reason: "hold_not_found" | "invalid_amount"; holdId: number };
-
-export type ExpiredHold = { holdId: number; accountId: string; amount: number; expiresAt: Date };
 
 /** One line of an account's history, seen from that account. */
 export type TransferEntry = {

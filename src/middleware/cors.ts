@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { isCorsOrigin } from "../auth/origins.ts";
-import { loadConfig } from "../config/index.ts";
+import type { AppEnv } from "../app-env.ts";
+import { isCorsOrigin } from "../config/origins.ts";
 import { ApiError } from "../errors/api-error.ts";
 
 export type CorsOptions = {
@@ -33,12 +33,12 @@ function appendVary(c: Context) {
  * This only decides what browsers may *read*; whether a cookie session may *change* anything is the
  * authentication step's CSRF rule (AUTH_ORIGIN_ALLOWLIST).
  */
-export function cors(options: CorsOptions = {}): MiddlewareHandler {
+export function cors(options: CorsOptions = {}): MiddlewareHandler<AppEnv> {
   const opts = { ...DEFAULTS, ...options };
   const allowHeaders = new Set(opts.allowHeaders.map((h) => h.toLowerCase()));
   return async function corsMiddleware(c, next) {
     const origin = c.req.header("origin");
-    const config = loadConfig(c.env).config;
+    const config = c.get("configResult").config;
     const allowed = origin !== undefined && config !== undefined && isCorsOrigin(config, origin);
     const isPreflight =
       c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors/api-error.ts";
-import { logEvent } from "../ops/log.ts";
+import { logEvent } from "../telemetry/log.ts";
 
 /** The Rate Limiting bindings declared in wrangler.toml; absent on the worker role, which serves no API. */
 export type RateLimiterBinding = "AUTH_RATE_LIMITER" | "JOBS_RATE_LIMITER" | "CHECKOUT_RATE_LIMITER";

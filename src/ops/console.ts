@@ -1,69 +1,64 @@
-import { type AlertStateView, toAlertState } from "./alerts/store.ts";
-import { type DeadLetter, toDeadLetter } from "./dead-letters.ts";
-import { type OpsDatabase, type OpsMetrics, toMetrics } from "./metrics.ts";
-import { toWebhookFailure, type WebhookFailure } from "./webhook-events.ts";
+import { z } from "zod";
+import { WebhookFailure } from "../billing/webhook-failures.ts";
+import { sqlFunction } from "../db/call.ts";
+import type { SqlClient } from "../db/client.ts";
+import { DeadLetter } from "../jobs/dead-letters.ts";
+import { AlertState } from "./alerts/store.ts";
+import { OpsMetrics } from "./metrics.ts";
+
+const number = z.union([z.number(), z.string()]).transform(Number);
 
 /** One 5-minute bucket of the snapshots (the worst value of each figure in it). */
-export type SnapshotPoint = {
-  at: number;
-  queue_depth: number;
-  failed_jobs_1h: number;
-  webhook_failures_1h: number;
-  dead_letter_total: number;
-  heartbeat_age_s: number | null;
-};
+const SnapshotPoint = z.object({
+  at: z.string().transform((at) => Date.parse(at)),
+  queue_depth: number,
+  failed_jobs_1h: number,
+  webhook_failures_1h: number,
+  dead_letter_total: number,
+  heartbeat_age_s: number.nullable(),
+});
+export type SnapshotPoint = z.output<typeof SnapshotPoint>;
 
-export type NotificationView = {
-  id: number;
-  rule: string;
-  event: "firing" | "resolved";
-  summary: string;
-  created_at: string;
-  delivered_at: string | null;
-  attempts: number;
-  last_error: string | null;
-};
+const Notification = z.object({
+  id: number,
+  rule: z.string(),
+  event: z.enum(["firing", "resolved"]).catch("resolved"),
+  summary: z.string(),
+  created_at: z.string(),
+  delivered_at: z.string().nullable(),
+  attempts: number,
+  last_error: z.string().nullable(),
+});
+export type NotificationView = z.output<typeof Notification>;
 
+const ConsoleRow = z.object({
+  metrics: OpsMetrics,
+  series: z.array(SnapshotPoint),
+  alerts: z.array(AlertState),
+  notifications: z.array(Notification),
+  dead_letters: z.array(DeadLetter),
+  webhook_failures: z.array(WebhookFailure),
+});
 export type ConsoleData = {
   metrics: OpsMetrics;
   series: SnapshotPoint[];
-  alerts: AlertStateView[];
+  alerts: z.output<typeof AlertState>[];
   notifications: NotificationView[];
   deadLetters: DeadLetter[];
   webhookFailures: WebhookFailure[];
 };
 
-type Row = Record<string, unknown>;
-const list = (value: unknown) => (Array.isArray(value) ? (value as Row[]) : []);
-const nullableNumber = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+const opsConsole = sqlFunction("ops_console", { limit: "integer" }, ConsoleRow);
 
 /** Everything the console shows, in one statement (`ops_console()`). */
-export async function readConsole(database: OpsDatabase, limit = 50): Promise<ConsoleData> {
-  const rows = (await database.sql.query("select * from ops_console($1)", [limit])) as Row[];
-  const row = rows[0];
-  if (!row) throw new Error("ops_console answered no row");
+export async function readConsole(database: SqlClient, limit = 50): Promise<ConsoleData> {
+  const row = await opsConsole.one(database, { limit });
   return {
-    metrics: toMetrics((row.metrics ?? {}) as Row),
-    series: list(row.series).map((p) => ({
-      at: Date.parse(String(p.at)),
-      queue_depth: Number(p.queue_depth),
-      failed_jobs_1h: Number(p.failed_jobs_1h),
-      webhook_failures_1h: Number(p.webhook_failures_1h),
-      dead_letter_total: Number(p.dead_letter_total),
-      heartbeat_age_s: nullableNumber(p.heartbeat_age_s),
-    })),
-    alerts: list(row.alerts).map(toAlertState),
-    notifications: list(row.notifications).map((n) => ({
-      id: Number(n.id),
-      rule: String(n.rule),
-      event: n.event === "firing" ? "firing" : "resolved",
-      summary: String(n.summary),
-      created_at: String(n.created_at),
-      delivered_at: (n.delivered_at as string | null) ?? null,
-      attempts: Number(n.attempts),
-      last_error: (n.last_error as string | null) ?? null,
-    })),
-    deadLetters: list(row.dead_letters).map(toDeadLetter),
-    webhookFailures: list(row.webhook_failures).map((w) => toWebhookFailure({ ...w })),
+    metrics: row.metrics,
+    series: row.series,
+    alerts: row.alerts,
+    notifications: row.notifications,
+    deadLetters: row.dead_letters,
+    webhookFailures: row.webhook_failures,
   };
 }

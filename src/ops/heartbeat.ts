@@ -1,15 +1,13 @@
-import type { Config } from "../config/index.ts";
-import { createDatabase } from "../db/client.ts";
 import { recordHeartbeats } from "../jobs/heartbeat.ts";
 import type { HeartbeatMessage } from "../jobs/messages.ts";
-import { deploymentName } from "./deployment.ts";
-import { logEvent } from "./log.ts";
-import type { OpsDatabase } from "./metrics.ts";
+import type { Services } from "../services.ts";
+import { logEvent } from "../telemetry/log.ts";
+import { deploymentName } from "../telemetry/release.ts";
 
 /** The role the legacy poller records heartbeats under: it runs inside the cron, not a consumer. */
 export const LEGACY_POLLER_ROLE = "legacy-poller";
 
-export type HeartbeatOptions = { queue?: Queue; database?: OpsDatabase; now?: Date };
+export type HeartbeatOptions = { now?: Date };
 
 export type HeartbeatOutcome = { via: "queue" | "legacy_poller" | "none"; deployment: string };
 
@@ -21,12 +19,11 @@ export type HeartbeatOutcome = { via: "queue" | "legacy_poller" | "none"; deploy
  * being alive. A send that fails throws: the tick fails and is reported, and the age keeps growing.
  */
 export async function sendHeartbeat(
-  env: Env,
-  config: Config,
+  { env, config, database }: Services,
   options: HeartbeatOptions = {},
 ): Promise<HeartbeatOutcome> {
   const deployment = deploymentName(env, config);
-  const queue = options.queue ?? (env as { JOBS_QUEUE?: Queue }).JOBS_QUEUE;
+  const queue = env.JOBS_QUEUE;
   if (queue) {
     const message: HeartbeatMessage = {
       kind: "heartbeat",
@@ -37,7 +34,6 @@ export async function sendHeartbeat(
     return { via: "queue", deployment };
   }
   if (config.LEGACY_QUEUE_WORKER_ENABLED) {
-    const database = options.database ?? createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
     await recordHeartbeats(database, LEGACY_POLLER_ROLE, [deployment]);
     return { via: "legacy_poller", deployment };
   }

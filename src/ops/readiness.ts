@@ -1,5 +1,5 @@
 import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
-import { type ConfigProblem, loadConfig } from "../config/index.ts";
+import type { ConfigProblem, ConfigResult } from "../config/index.ts";
 import { createDatabase } from "../db/client.ts";
 
 export type CheckStatus = "pass" | "warn" | "fail";
@@ -62,7 +62,7 @@ async function checkDatabase(
   localNeonUrl?: string,
   heartbeatStaleAfterS?: number,
 ): Promise<DatabaseChecks> {
-  const { sql } = createDatabase(databaseUrl, localNeonUrl);
+  const { sql } = createDatabase({ DATABASE_URL: databaseUrl, LOCAL_NEON_URL: localNeonUrl });
   const query = heartbeatStaleAfterS === undefined ? LEVEL_ONLY : LEVEL_AND_HEARTBEAT;
   try {
     let rows: Record<string, unknown>[];
@@ -102,8 +102,8 @@ async function checkDatabase(
   }
 }
 
-export async function checkReadiness(env: object): Promise<Readiness> {
-  const configResult = loadConfig(env);
+/** `configResult` is the request's own parse of `env`; the database is reached even when it is invalid. */
+export async function checkReadiness(env: object, configResult: ConfigResult): Promise<Readiness> {
   const checks: Record<string, Check> = {};
   checks.config = configResult.ok
     ? { status: "pass", detail: "valid for the environment" }

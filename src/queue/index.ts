@@ -1,17 +1,17 @@
-import type { Config } from "../config/index.ts";
 import { handleJobsBatch } from "../jobs/consumer.ts";
 import { handleDeadLetterBatch } from "../jobs/dlq.ts";
-import { logEvent } from "../ops/log.ts";
+import type { Services } from "../services.ts";
+import { logEvent } from "../telemetry/log.ts";
 
-export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, config: Config) => Promise<void>;
+export type QueueHandler = (batch: MessageBatch<unknown>, services: Services) => Promise<void>;
 
 /**
  * Consumers by queue role. Queue names carry the environment (`jobs-<env>`, `jobs-dlq-<env>`), so the
  * role is read from the name's pattern rather than compared to one fixed string.
  */
 export const QUEUE_HANDLERS: { jobs?: QueueHandler; deadLetter?: QueueHandler } = {
-  jobs: (batch, env, config) => handleJobsBatch(batch, env, config),
-  deadLetter: (batch, env, config) => handleDeadLetterBatch(batch, env, config),
+  jobs: (batch, services) => handleJobsBatch(batch, services),
+  deadLetter: (batch, services) => handleDeadLetterBatch(batch, services),
 };
 
 const JOBS_QUEUE = /^jobs-(local|staging|production)$/;
@@ -23,8 +23,8 @@ export function queueRole(queueName: string): "jobs" | "deadLetter" | undefined 
   return undefined;
 }
 
-export async function runQueue(batch: MessageBatch<unknown>, env: Env, config: Config) {
-  if (!config.MVP_WORKER_ENABLED) {
+export async function runQueue(batch: MessageBatch<unknown>, services: Services) {
+  if (!services.config.MVP_WORKER_ENABLED) {
     // A web-role Worker never consumes; if one is wired to a queue by mistake, leave the messages for
     // the real consumer instead of dropping them.
     logEvent("queue.not_consumer", { queue: batch.queue, messages: batch.messages.length });
@@ -38,5 +38,5 @@ export async function runQueue(batch: MessageBatch<unknown>, env: Env, config: C
     batch.retryAll({ delaySeconds: 60 });
     return;
   }
-  await handler(batch, env, config);
+  await handler(batch, services);
 }

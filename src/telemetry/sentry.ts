@@ -1,6 +1,5 @@
 import * as Sentry from "@sentry/cloudflare";
-import type { DueNotification } from "../ops/alerts/notify.ts";
-import { releaseName } from "../ops/deployment.ts";
+import { releaseName } from "./release.ts";
 import { scrubEvent, secretValues } from "./scrub.ts";
 
 /**
@@ -107,7 +106,16 @@ export function captureServerError(
 }
 
 /** An alert notification, once, as a Sentry message: error while firing, info when resolved. */
-export function captureAlert(env: object, notification: DueNotification) {
+/** What an alert notification carries to Sentry. */
+export type AlertReport = {
+  rule: string;
+  event: "firing" | "resolved";
+  value: number | null;
+  threshold: number | null;
+  summary: string;
+};
+
+export function captureAlert(env: object, notification: AlertReport) {
   if (!sentryDsn(env)) return;
   Sentry.withScope((scope) => {
     scope.setTag("alert_rule", notification.rule);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { digestApiKey, generateApiKey, parseApiKey } from "../../src/auth/api-keys.ts";
-import { ACCOUNT_FOR_API_KEY_SQL } from "../../src/auth/authenticate.ts";
-import { MAX_ACTIVE_KEYS } from "../../src/routes/keys/create-key.ts";
+import { resolveCaller } from "../../src/auth/caller.ts";
+import { MAX_ACTIVE_KEYS } from "../../src/auth/keys.ts";
 import { bearer, createKey, database, session, signUp } from "../support/auth.ts";
 import { call, expectProblem } from "../support/http.ts";
 
@@ -108,10 +108,10 @@ describe("POST/GET/DELETE /api/keys", () => {
   it("resolves a key in one statement through account_for_api_key", async () => {
     const user = await signUp();
     const key = await createKey(user);
-    const rows = (await database().query(ACCOUNT_FOR_API_KEY_SQL, [await digestApiKey(key.secret)])) as {
-      account_id: string;
-      key_id: string;
-    }[];
-    expect(rows).toEqual([{ account_id: user.accountId, key_id: key.id }]);
+    const caller = await resolveCaller(
+      { sql: database() },
+      { via: "key", digest: await digestApiKey(key.secret) },
+    );
+    expect(caller).toEqual({ accountId: user.accountId, via: "key", keyId: key.id });
   });
 });

@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "../../src/db/client.ts";
-import { grantCredits, placeHold } from "../../src/ledger/index.ts";
+import { grantCredits } from "../../src/ledger/index.ts";
 import { bearer, createKey, session, signUp, type TestUser } from "../support/auth.ts";
+import { placeHold } from "../support/holds.ts";
 import { call, expectProblem } from "../support/http.ts";
 
-const ledger = () => createDatabase(env.DATABASE_URL, env.LOCAL_NEON_URL);
+const ledger = () => createDatabase(env);
 
 type Page = {
   data: { id: number; kind: string; direction: string; amount: number }[];

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
+import type { Config } from "../../src/config/index.ts";
 import {
   effectiveOrigins,
   isLocalhostOrigin,
   isPublicRedirect,
   normalizeOrigin,
   originAllowed,
-} from "../../src/auth/origins.ts";
-import type { Config } from "../../src/config/index.ts";
+} from "../../src/config/origins.ts";
 
 const STRICT = { allowLocalhost: false, allowNull: false };
 const LIST = ["https://app.tollgate.example", "https://admin.tollgate.example:8443"];

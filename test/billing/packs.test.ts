@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CREDIT_PACKS } from "../../src/billing/packs.ts";
 import { DEFAULT_EMULATOR_URL, EMULATOR_SECRET_KEY, stripeTarget } from "../../src/billing/stripe.ts";
+import { DEFAULT_CREDIT_PACKS } from "../../src/config/credit-packs.ts";
 import { type Config, loadConfig } from "../../src/config/index.ts";
 import { callWith } from "../support/auth.ts";
 import { call, expectProblem } from "../support/http.ts";

@@ -2,9 +2,9 @@ import { createExecutionContext, createScheduledController } from "cloudflare:te
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { billingCounters } from "../../src/billing/metrics.ts";
 import { type ReconcileReport, reconcileCheckouts } from "../../src/billing/reconcile.ts";
 import worker from "../../src/index.ts";
+import { billingCounters } from "../support/billing-counters.ts";
 import { call, expectProblem } from "../support/http.ts";
 import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
 import {

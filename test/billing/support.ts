@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { expect } from "vitest";
-import { DEFAULT_CREDIT_PACKS } from "../../src/billing/packs.ts";
+import { DEFAULT_CREDIT_PACKS } from "../../src/config/credit-packs.ts";
 import { bearer, callWith, createKey, signUp } from "../support/auth.ts";
 import { call } from "../support/http.ts";
 import { rawSql } from "../support/ledger.ts";

@@ -1,7 +1,7 @@
 import type Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { billingCounters } from "../../src/billing/metrics.ts";
 import { callWith } from "../support/auth.ts";
+import { billingCounters } from "../support/billing-counters.ts";
 import { call, expectProblem } from "../support/http.ts";
 import { balanceOf, expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
 import {

@@ -32,7 +32,7 @@ export function withStatementTimeout(ms: number) {
  */
 export async function statementTimeoutApplies(ms: number): Promise<boolean> {
   const { DATABASE_URL } = withStatementTimeout(ms);
-  const database = createDatabase(DATABASE_URL, env.LOCAL_NEON_URL);
+  const database = createDatabase({ DATABASE_URL, LOCAL_NEON_URL: env.LOCAL_NEON_URL });
   const rows = (await database.sql.query("select current_setting('statement_timeout') as value")) as {
     value: string;
   }[];

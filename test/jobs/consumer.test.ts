@@ -1,5 +1,4 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BACKOFF_BASE_SECONDS } from "../../src/jobs/backoff.ts";
@@ -8,6 +7,7 @@ import { createRegistry, defineJobType } from "../../src/jobs/registry.ts";
 import { createJob } from "../../src/jobs/store.ts";
 import { ECHO_COST } from "../../src/jobs/types/echo.ts";
 import { balanceOf, expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
+import { testServices } from "../support/services.ts";
 import {
   createEcho,
   deliver,
@@ -16,7 +16,6 @@ import {
   JOBS_QUEUE_NAME,
   jobRow,
   resolutionsOf,
-  testConfig,
 } from "./support.ts";
 
 afterEach(async () => {
@@ -187,7 +186,7 @@ describe("the jobs queue consumer", () => {
     const batch = createMessageBatch(JOBS_QUEUE_NAME, [
       { id: "m1", timestamp: new Date(), attempts: 1, body: { job_id: created.job.id } },
     ]);
-    await handleJobsBatch(batch, env, testConfig(), { registry: createRegistry([slow]) });
+    await handleJobsBatch(batch, testServices(), { registry: createRegistry([slow]) });
     const result = await getQueueResult(batch, createExecutionContext());
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m1"]);
     const row = await jobRow(created.job.id);

@@ -1,5 +1,4 @@
 import { createMessageBatch } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { handleJobsBatch } from "../../src/jobs/consumer.ts";
@@ -8,15 +7,8 @@ import { createRegistry, defineJobType } from "../../src/jobs/registry.ts";
 import { createJob } from "../../src/jobs/store.ts";
 import { echo } from "../../src/jobs/types/echo.ts";
 import { expectLedgerOk, ledgerDatabase, rawSql } from "../support/ledger.ts";
-import {
-  createEcho,
-  type Funded,
-  fundedUser,
-  JOBS_QUEUE_NAME,
-  jobRow,
-  resolutionsOf,
-  testConfig,
-} from "./support.ts";
+import { testServices } from "../support/services.ts";
+import { createEcho, type Funded, fundedUser, JOBS_QUEUE_NAME, jobRow, resolutionsOf } from "./support.ts";
 
 afterEach(async () => {
   await expectLedgerOk();
@@ -27,27 +19,27 @@ beforeAll(async () => {
   user = await fundedUser(10_000);
 });
 
-const enabled = () => testConfig({ LEGACY_QUEUE_WORKER_ENABLED: "true" });
+const enabled = () => testServices({ LEGACY_QUEUE_WORKER_ENABLED: "true" });
 
 describe("the legacy Postgres poller", () => {
   it("is off unless LEGACY_QUEUE_WORKER_ENABLED=true", async () => {
     const { job } = await createEcho(user);
-    expect(await runLegacyPoller(env, testConfig())).toEqual({ enabled: false, ran: 0 });
+    expect(await runLegacyPoller(testServices())).toEqual({ enabled: false, ran: 0 });
     expect((await jobRow(job.id)).status).toBe("queued");
-    await runLegacyPoller(env, enabled());
+    await runLegacyPoller(enabled());
   });
 
   it("runs queued jobs through the same executor: capture, retry later, dead-letter", async () => {
     const ok = await createEcho(user, { charge: 4 });
     const flaky = await createEcho(user, { fail_times: 1 });
-    const result = await runLegacyPoller(env, enabled());
+    const result = await runLegacyPoller(enabled());
     expect(result.ran).toBe(2);
     expect(await jobRow(ok.job.id)).toMatchObject({ status: "succeeded", charged: "4" });
     // The retry waits in the row (run_after), not in a queue: not due yet, so not claimed again.
     expect(await jobRow(flaky.job.id)).toMatchObject({ status: "queued", attempts: 1 });
-    expect((await runLegacyPoller(env, enabled())).ran).toBe(0);
+    expect((await runLegacyPoller(enabled())).ran).toBe(0);
     await rawSql("update jobs set run_after = now() where id = $1", [flaky.job.id]);
-    expect((await runLegacyPoller(env, enabled())).ran).toBe(1);
+    expect((await runLegacyPoller(enabled())).ran).toBe(1);
     expect(await jobRow(flaky.job.id)).toMatchObject({ status: "succeeded", attempts: 2 });
   });
 
@@ -91,13 +83,13 @@ describe("the legacy Postgres poller", () => {
         })),
       );
     await Promise.all([
-      runLegacyPoller(env, enabled(), { registry }),
-      handleJobsBatch(batch(ids.slice(0, 12)), env, testConfig(), { registry }),
-      runLegacyPoller(env, enabled(), { registry }),
-      handleJobsBatch(batch(ids.slice(6, 24)), env, testConfig(), { registry }),
-      runLegacyPoller(env, enabled(), { registry }),
+      runLegacyPoller(enabled(), { registry }),
+      handleJobsBatch(batch(ids.slice(0, 12)), testServices(), { registry }),
+      runLegacyPoller(enabled(), { registry }),
+      handleJobsBatch(batch(ids.slice(6, 24)), testServices(), { registry }),
+      runLegacyPoller(enabled(), { registry }),
     ]);
-    await runLegacyPoller(env, enabled(), { registry });
+    await runLegacyPoller(enabled(), { registry });
     for (const id of ids) {
       expect(runs.get(id), id).toBe(1);
       expect(await jobRow(id)).toMatchObject({ status: "succeeded", attempts: 1 });

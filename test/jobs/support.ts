@@ -13,6 +13,7 @@ import type { JobView } from "../../src/jobs/view.ts";
 import { grantCredits } from "../../src/ledger/index.ts";
 import { bearer, createKey, signUp, type TestUser } from "../support/auth.ts";
 import { ledgerDatabase, rawSql } from "../support/ledger.ts";
+import { testServices } from "../support/services.ts";
 
 export const JOBS_QUEUE_NAME = "jobs-local";
 export const DLQ_NAME = "jobs-dlq-local";
@@ -57,7 +58,7 @@ export function testConfig(overrides: Record<string, unknown> = {}) {
 
 /** One sweeper tick (the every-minute cron's jobs task) whose sends go to `queue`. */
 export function sweepWith(queue = new RecordingQueue()) {
-  return sweepStaleJobs(env, testConfig(), { queue: queue as unknown as Queue });
+  return sweepStaleJobs(testServices({ JOBS_QUEUE: queue }));
 }
 
 /** Through the Worker's default export with a recording queue (so nothing reaches the shared queue). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { captureHold, expireHolds, placeHold, releaseHold, topUp } from "../../src/ledger/index.ts";
+import { topUp } from "../../src/ledger/index.ts";
+import { captureHold, expireHolds, placeHold, releaseHold } from "../support/holds.ts";
 import {
   balanceOf,
   expectBalance,

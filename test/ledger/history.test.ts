@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { captureHold, listTransfers, placeHold, releaseHold, topUp } from "../../src/ledger/index.ts";
+import { listTransfers, topUp } from "../../src/ledger/index.ts";
+import { captureHold, placeHold, releaseHold } from "../support/holds.ts";
 import { ledgerDatabase, makeAccount } from "../support/ledger.ts";
 
 const database = ledgerDatabase();

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { captureHold, expireHolds, placeHold, releaseHold } from "../../src/ledger/index.ts";
+import { captureHold, expireHolds, placeHold, releaseHold } from "../support/holds.ts";
 import { expectBalance, expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
 
 const database = ledgerDatabase();

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { captureHold, checkInvariants, placeHold, releaseHold } from "../../src/ledger/index.ts";
+import { checkInvariants } from "../../src/ledger/index.ts";
+import { captureHold, placeHold, releaseHold } from "../support/holds.ts";
 import { expectLedgerOk, ledgerDatabase, makeAccount, rawSql } from "../support/ledger.ts";
 
 /**

@@ -1,15 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  captureHold,
-  createAccount,
-  expireHolds,
-  grantCredits,
-  placeHold,
-  type ResolveResult,
-  releaseHold,
-  topUp,
-} from "../../src/ledger/index.ts";
+import { createAccount, grantCredits, topUp } from "../../src/ledger/index.ts";
+import { captureHold, expireHolds, placeHold, type ResolveResult, releaseHold } from "../support/holds.ts";
 import { ledgerDatabase } from "../support/ledger.ts";
 import { LedgerModel, type ModelHold, type Random, seededRandom } from "../support/ledger-model.ts";
 

@@ -1,16 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  captureHold,
   checkInvariants,
   createAccount,
-  expireHolds,
   getBalance,
   grantCredits,
   listTransfers,
-  placeHold,
-  releaseHold,
   topUp,
 } from "../../src/ledger/index.ts";
+import { captureHold, expireHolds, placeHold, releaseHold } from "../support/holds.ts";
 import { countStatements, ledgerDatabase } from "../support/ledger.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CONSOLE_COOKIE, signSession } from "../../src/routes/console/session.ts";
+import { CONSOLE_COOKIE, signSession } from "../../src/pages/ops/session.ts";
 import { expectProblem } from "../support/http.ts";
 import { rawSql } from "../support/ledger.ts";
 import { ADMIN, fetchWith, opsEnv, seedDeadLetter } from "./support.ts";

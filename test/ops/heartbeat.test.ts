@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { neon } from "@neondatabase/serverless";
 import { beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index.ts";
 import { takeSnapshot } from "../../src/ops/snapshots.ts";
-import { ledgerDatabase, rawSql } from "../support/ledger.ts";
+import { rawSql } from "../support/ledger.ts";
+import { testServices } from "../support/services.ts";
 import { countStatements } from "../support/statements.ts";
 import { ADMIN, consume, fetchWith, heartbeatAged, opsEnv, RecordingQueue, tick } from "./support.ts";
 
@@ -75,18 +75,12 @@ describe("heartbeat through the queue", () => {
 });
 
 describe("per-minute snapshots", () => {
-  const config = () => {
-    const c = loadConfig(env).config;
-    if (!c) throw new Error("test env invalid");
-    return c;
-  };
-
   it("one statement per tick; a second run in the same minute writes nothing", async () => {
     await rawSql("delete from metric_snapshots");
-    const first = await countStatements(() => takeSnapshot(env, config(), { database: ledgerDatabase() }));
+    const first = await countStatements(() => takeSnapshot(testServices()));
     expect(first.statements).toBe(1);
     expect(first.result.taken).toBe(true);
-    const second = await takeSnapshot(env, config(), { database: ledgerDatabase() });
+    const second = await takeSnapshot(testServices());
     // Two crons in one minute, or a minute boundary passed between the two runs.
     expect(second.taken).toBe(second.minute !== first.result.minute);
     const rows = await rawSql<{ minute: string }>("select minute from metric_snapshots where minute = $1", [
@@ -105,7 +99,7 @@ describe("per-minute snapshots", () => {
     await rawSql(
       "insert into alert_notifications (rule, event, summary, created_at, delivered_at) values ('old', 'firing', 'old', now() - interval '40 days', now() - interval '40 days'), ('undelivered', 'firing', 'kept', now() - interval '40 days', null)",
     );
-    const outcome = await takeSnapshot(env, config(), { database: ledgerDatabase() });
+    const outcome = await takeSnapshot(testServices());
     expect(outcome.pruned).toBe(1);
     expect((await rawSql("select count(*)::int as n from metric_snapshots"))[0]?.n).toBe(2);
     // The newest heartbeat stays however old, so the age keeps growing instead of becoming "never".

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { createRoute, z } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app.ts";
-import { authenticate } from "../../src/auth/authenticate.ts";
+import { authenticate } from "../../src/middleware/authenticate.ts";
 import { perAccount, RATE_LIMIT_PERIOD_SECONDS, rateLimit } from "../../src/middleware/rate-limit.ts";
 import { APP_ORIGIN, bearer, createKey, database, randomIp, signUp, type TestUser } from "../support/auth.ts";
 import { call, expectProblem } from "../support/http.ts";

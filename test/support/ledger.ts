@@ -6,7 +6,7 @@ import { checkInvariants, createAccount, getBalance, grantCredits, topUp } from 
 
 /** The test file's own database (test/setup/database.ts), through the same driver the Worker uses. */
 export function ledgerDatabase() {
-  return createDatabase(env.DATABASE_URL, env.LOCAL_NEON_URL);
+  return createDatabase(env);
 }
 
 /** Raw SQL for what the ledger module deliberately cannot do (tampering, inspecting rows). */

@@ -9,7 +9,6 @@ export * from "./checkout-sessions.ts";
 export * from "./dead-letter-retries.ts";
 export * from "./idempotency-keys.ts";
 export * from "./jobs.ts";
-export * from "./ledger-accounts.ts";
 export * from "./meta.ts";
 export * from "./metric-snapshots.ts";
 export * from "./stripe-events.ts";

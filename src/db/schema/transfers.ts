@@ -10,7 +10,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { ledgerAccounts } from "./ledger-accounts.ts";
+import { ledgerAccounts } from "./accounts.ts";
 
 /**
  * top_up (stripe → user) and grant (promo → user) are posted at once. A hold (user → revenue) is the

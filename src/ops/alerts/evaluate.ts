@@ -1,9 +1,8 @@
-import type { Config } from "../../config/index.ts";
-import { createDatabase } from "../../db/client.ts";
+import type { Services } from "../../services.ts";
+import { logEvent } from "../../telemetry/log.ts";
+import { deploymentName } from "../../telemetry/release.ts";
 import { captureAlert } from "../../telemetry/sentry.ts";
-import { deploymentName } from "../deployment.ts";
-import { logEvent } from "../log.ts";
-import { type OpsDatabase, readMetrics } from "../metrics.ts";
+import { readMetrics } from "../metrics.ts";
 import { type DeliveryResult, type DueNotification, postNotification } from "./notify.ts";
 import { evaluateRules } from "./rules.ts";
 import { finishDeliveries, recordEvaluations } from "./store.ts";
@@ -11,7 +10,7 @@ import { finishDeliveries, recordEvaluations } from "./store.ts";
 /** Shorter than the one-minute tick: a tick that died mid-delivery leaves its notifications to the next. */
 export const DELIVERY_LEASE_SECONDS = 50;
 
-export type AlertRunOptions = { database?: OpsDatabase; now?: Date };
+export type AlertRunOptions = { now?: Date };
 
 /** `breached`: rules over their threshold now (their state follows once the cooldown allows). */
 export type AlertRun = { breached: string[]; delivered: number[]; failed: DeliveryResult[] };
@@ -20,7 +19,7 @@ export type AlertRun = { breached: string[]; delivered: number[]; failed: Delive
  * Delivers leased notifications in id order. A rule whose earlier notification failed keeps its later
  * ones back, so a receiver never sees "resolved" before the "firing" it resolves.
  */
-async function deliver(env: Env, config: Config, due: DueNotification[]): Promise<DeliveryResult[]> {
+async function deliver({ env, config }: Services, due: DueNotification[]): Promise<DeliveryResult[]> {
   const deployment = deploymentName(env, config);
   const blocked = new Set<string>();
   const results: DeliveryResult[] = [];
@@ -56,12 +55,12 @@ async function deliver(env: Env, config: Config, due: DueNotification[]): Promis
  * MONITOR_ALERT_WEBHOOK_URL and Sentry. A failing webhook never fails the tick: the notification
  * stays undelivered and the next tick retries it. Three statements at most.
  */
-export async function runAlerts(env: Env, config: Config, options: AlertRunOptions = {}): Promise<AlertRun> {
-  const database = options.database ?? createDatabase(config.DATABASE_URL, config.LOCAL_NEON_URL);
+export async function runAlerts(services: Services, options: AlertRunOptions = {}): Promise<AlertRun> {
+  const { config, database } = services;
   const metrics = await readMetrics(database);
   const evaluations = evaluateRules(metrics, config, options.now ?? new Date());
   const due = await recordEvaluations(database, evaluations, config.ALERT_COOLDOWN_S, DELIVERY_LEASE_SECONDS);
-  const results = await deliver(env, config, due);
+  const results = await deliver(services, due);
   await finishDeliveries(database, results);
   return {
     breached: evaluations.filter((e) => e.breached).map((e) => e.rule),

@@ -1,76 +1,71 @@
-import type { AlertEvent } from "../../db/schema/alert-state.ts";
-import type { OpsDatabase } from "../metrics.ts";
+import { z } from "zod";
+import { sqlFunction, sqlQuery } from "../../db/call.ts";
+import type { SqlClient } from "../../db/client.ts";
+import { int64, isoTimestamp } from "../../db/columns.ts";
 import type { DeliveryResult, DueNotification } from "./notify.ts";
 import type { AlertEvaluation } from "./rules.ts";
 
-type Row = Record<string, unknown>;
-
-const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+const recordAlertEvaluations = sqlFunction(
+  "record_alert_evaluations",
+  { evaluations: "jsonb", cooldownSeconds: "integer", leaseSeconds: "integer" },
+  z.object({
+    id: int64,
+    rule: z.string(),
+    event: z.enum(["firing", "resolved"]),
+    value: z.number().nullable(),
+    threshold: z.number().nullable(),
+    summary: z.string(),
+    created_at: isoTimestamp,
+    attempts: z.number().int(),
+  }),
+);
 
 /**
  * Records one evaluation of every rule and leases the notifications due, in one statement
  * (`record_alert_evaluations()`): the transition and its notification are claimed atomically there.
  */
 export async function recordEvaluations(
-  database: OpsDatabase,
+  database: SqlClient,
   evaluations: AlertEvaluation[],
   cooldownSeconds: number,
   leaseSeconds: number,
 ): Promise<DueNotification[]> {
-  const rows = (await database.sql.query(
-    `select id, rule, event, value, threshold, summary, created_at, attempts
-     from record_alert_evaluations($1::jsonb, $2, $3)`,
-    [JSON.stringify(evaluations), cooldownSeconds, leaseSeconds],
-  )) as Row[];
+  const rows = await recordAlertEvaluations(database, { evaluations, cooldownSeconds, leaseSeconds });
   return rows
-    .map((row) => ({
-      id: Number(row.id),
-      rule: String(row.rule),
-      event: row.event as AlertEvent,
-      value: numberOrNull(row.value),
-      threshold: numberOrNull(row.threshold),
-      summary: String(row.summary),
-      createdAt: new Date(row.created_at as string).toISOString(),
-      attempts: Number(row.attempts),
-    }))
+    .map(({ created_at, ...row }) => ({ ...row, createdAt: created_at }))
     .sort((a, b) => a.id - b.id);
 }
 
+const finishAlertDeliveries = sqlFunction(
+  "finish_alert_deliveries",
+  { results: "jsonb" },
+  z.object({ id: int64, delivered: z.boolean() }),
+);
+
 /** Marks delivered notifications done and releases the others for the next tick, in one statement. */
-export async function finishDeliveries(database: OpsDatabase, results: DeliveryResult[]) {
+export async function finishDeliveries(database: SqlClient, results: DeliveryResult[]) {
   if (results.length === 0) return;
-  await database.sql.query("select id from finish_alert_deliveries($1::jsonb)", [JSON.stringify(results)]);
+  await finishAlertDeliveries(database, { results });
 }
 
-export type AlertStateView = {
-  rule: string;
-  status: "ok" | "firing";
-  value: number | null;
-  threshold: number | null;
-  summary: string | null;
-  changed_at: string | null;
-  evaluated_at: string;
-};
-
-const iso = (value: unknown) =>
-  value === null || value === undefined ? null : new Date(value as string).toISOString();
-
-export function toAlertState(row: Row): AlertStateView {
-  return {
-    rule: String(row.rule),
-    status: row.status === "firing" ? "firing" : "ok",
-    value: numberOrNull(row.value),
-    threshold: numberOrNull(row.threshold),
-    summary: (row.summary as string | null) ?? null,
-    changed_at: iso(row.changed_at),
-    evaluated_at: iso(row.evaluated_at) ?? "",
-  };
-}
+export const AlertState = z.object({
+  rule: z.string(),
+  status: z.enum(["ok", "firing"]).catch("ok"),
+  value: z.number().nullable(),
+  threshold: z.number().nullable(),
+  summary: z.string().nullable(),
+  changed_at: isoTimestamp.nullable(),
+  evaluated_at: isoTimestamp,
+});
+export type AlertStateView = z.output<typeof AlertState>;
 
 /** The state of every rule, firing first. */
-export async function listAlertStates(database: OpsDatabase): Promise<AlertStateView[]> {
-  const rows = (await database.sql.query(
+export function listAlertStates(database: SqlClient): Promise<AlertStateView[]> {
+  return sqlQuery(
+    database,
+    "listAlertStates",
     "select * from alert_state order by (status = 'firing') desc, rule",
-  )) as Row[];
-  return rows.map(toAlertState);
+    [],
+    AlertState,
+  );
 }

@@ -1,5 +1,5 @@
-import { createRouter } from "../../lib/router.ts";
-import * as postGrant from "./post-grant.ts";
+import { createRouter } from "../router.ts";
+import * as grantCredits from "./accounts/grant-credits.ts";
 
-/** Operator endpoints. The app guards every /api/admin/* path with adminAuth() before these run. */
-export const adminRoutes = createRouter().openapi(postGrant.route, postGrant.handler);
+/** Operator endpoints. The app guards every /api/admin/* path with the admin token before these run. */
+export const adminRoutes = createRouter().openapi(grantCredits.route, grantCredits.handler);

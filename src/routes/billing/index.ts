@@ -1,15 +1,11 @@
-import { createRouter } from "../../lib/router.ts";
-import * as getPacks from "./get-packs.ts";
-import * as postCheckout from "./post-checkout.ts";
-import * as postReconcile from "./post-reconcile.ts";
-import * as postWebhook from "./post-webhook.ts";
+import { createRouter } from "../router.ts";
+import * as checkout from "./checkout.ts";
+import * as ledger from "./ledger.ts";
+import * as packs from "./packs.ts";
+import * as stripeWebhook from "./stripe/webhook.ts";
 
-/**
- * Packs, Checkout and the Stripe webhook; plus `/api/ops/reconcile`, which the app already guards with
- * the admin token (every /api/ops/* path). `/api/billing/ledger` lives with the ledger routes.
- */
 export const billingRoutes = createRouter()
-  .openapi(getPacks.route, getPacks.handler)
-  .openapi(postCheckout.route, postCheckout.handler)
-  .openapi(postWebhook.route, postWebhook.handler)
-  .openapi(postReconcile.route, postReconcile.handler);
+  .openapi(packs.route, packs.handler)
+  .openapi(checkout.route, checkout.handler)
+  .openapi(ledger.route, ledger.handler)
+  .openapi(stripeWebhook.route, stripeWebhook.handler);

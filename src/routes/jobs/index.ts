@@ -1,8 +1,8 @@
-import { createRouter } from "../../lib/router.ts";
-import * as cancelJob from "./cancel-job.ts";
-import * as createJob from "./create-job.ts";
-import * as getJob from "./get-job.ts";
-import * as listJobs from "./list-jobs.ts";
+import { createRouter } from "../router.ts";
+import * as cancelJob from "./cancel.ts";
+import * as createJob from "./create.ts";
+import * as getJob from "./get.ts";
+import * as listJobs from "./list.ts";
 
 export const jobsRoutes = createRouter()
   .openapi(createJob.route, createJob.handler)

@@ -1,13 +1,40 @@
 import { z } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../../app-env.ts";
-import { type Credential, readCredential } from "../../auth/credentials.ts";
+import { JOB_STATUSES } from "../../db/schema/jobs.ts";
 import { ApiError } from "../../errors/api-error.ts";
-import { JOB_ID_EXAMPLE } from "../../jobs/view.ts";
+import { isUuid } from "../../lib/encoding.ts";
+
+export const JOB_ID_EXAMPLE = "0b7e6f3a-52c1-4d8e-9f10-3a2b1c4d5e6f";
+const TIME_EXAMPLE = "2026-11-28T12:00:00.000Z";
 
 export const JobIdParams = z.object({ id: z.string().openapi({ example: JOB_ID_EXAMPLE }) });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const JobSchema = z
+  .object({
+    id: z.string().openapi({ example: JOB_ID_EXAMPLE }),
+    type: z.string().openapi({ example: "echo" }),
+    status: z.enum(JOB_STATUSES).openapi({
+      description:
+        "queued → running → succeeded | failed | dead_lettered; queued → canceled; a hold past its TTL → expired.",
+    }),
+    input: z.record(z.string(), z.unknown()).openapi({ example: { message: "hello" } }),
+    output: z.unknown().nullable().openapi({ description: "Set when the job succeeded." }),
+    cost: z
+      .number()
+      .int()
+      .openapi({ description: "Credits held for the job: the most it can cost.", example: 10 }),
+    charged: z.number().int().nullable().openapi({
+      description: "Credits captured when it succeeded; the rest of the hold was released.",
+      example: null,
+    }),
+    attempts: z.number().int().openapi({ example: 0 }),
+    max_attempts: z.number().int().openapi({ example: 5 }),
+    error: z.string().nullable().openapi({ description: "The last attempt's error, if any.", example: null }),
+    created_at: z.string().openapi({ example: TIME_EXAMPLE }),
+    updated_at: z.string().openapi({ example: TIME_EXAMPLE }),
+    started_at: z.string().nullable().openapi({ example: null }),
+    finished_at: z.string().nullable().openapi({ example: null }),
+  })
+  .openapi("Job");
 
 /**
  * Another account's job, a job that does not exist and a malformed id all get this same answer, so
@@ -18,28 +45,5 @@ export function jobNotFound() {
 }
 
 export function assertJobId(id: string) {
-  if (!UUID.test(id)) throw jobNotFound();
-}
-
-export type CredentialEnv = AppEnv & { Variables: { credential: Credential; rateLimitKey: string } };
-
-async function sha256Hex(value: string) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * Reads the caller's credential without the database (401/403 as `authenticate()` would answer),
- * leaving its lookup to the route's own statement: POST /api/jobs resolves the caller inside
- * create_job, so creating a job stays one round trip.
- */
-export function credentialOnly(): MiddlewareHandler<CredentialEnv> {
-  return async function credentialOnlyMiddleware(c, next) {
-    // readCredential only reads the request and the services; the extra variables are ours to set.
-    const credential = await readCredential(c as unknown as Context<AppEnv>, ["session", "key"]);
-    c.set("credential", credential);
-    // Counted per credential; a session token is hashed first so it never leaves as a counter key.
-    c.set("rateLimitKey", credential.via === "key" ? credential.digest : await sha256Hex(credential.token));
-    return next();
-  };
+  if (!isUuid(id)) throw jobNotFound();
 }

@@ -1,7 +1,7 @@
-import { createRouter } from "../../lib/router.ts";
-import * as createKey from "./create-key.ts";
-import * as listKeys from "./list-keys.ts";
-import * as revokeKey from "./revoke-key.ts";
+import { createRouter } from "../router.ts";
+import * as createKey from "./create.ts";
+import * as listKeys from "./list.ts";
+import * as revokeKey from "./revoke.ts";
 
 export const keysRoutes = createRouter()
   .openapi(createKey.route, createKey.handler)

@@ -17,26 +17,3 @@ export const ApiKeySchema = z
   .openapi("ApiKey");
 
 export type ApiKeyView = z.infer<typeof ApiKeySchema>;
-
-type ApiKeyRow = {
-  id: string;
-  name: string;
-  prefix: string;
-  environment: string;
-  createdAt: Date | string;
-  revokedAt: Date | string | null;
-};
-
-const iso = (value: Date | string) => new Date(value).toISOString();
-
-/** The public view of a key row: never the digest. */
-export function toApiKeyView(row: ApiKeyRow): ApiKeyView {
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    environment: row.environment as ApiKeyView["environment"],
-    created_at: iso(row.createdAt),
-    revoked_at: row.revokedAt === null ? null : iso(row.revokedAt),
-  };
-}

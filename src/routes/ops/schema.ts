@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { STRIPE_EVENT_ID } from "../../billing/webhook.ts";
 import { JOB_STATUSES } from "../../db/schema/jobs.ts";
 
 const count = (description: string, example: number) => z.number().int().openapi({ description, example });
@@ -89,6 +90,6 @@ export const UuidParams = z.object({
 export const EventIdParams = z.object({
   id: z
     .string()
-    .regex(/^evt_[A-Za-z0-9_]{1,250}$/)
+    .regex(STRIPE_EVENT_ID)
     .openapi({ param: { name: "id", in: "path" }, example: "evt_1QxYzAbCdEfGhIjK" }),
 });
