@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { startLocalNeon } from "../local-neon/server.ts";
-import { startStripeEmulator } from "../stripe-emulator/server.mjs";
+import { startStripeEmulator } from "../stripe-emulator/server.ts";
 import { runMigrations } from "./migrate.mjs";
 
 /**

@@ -2,7 +2,7 @@ import type { TestProject } from "vitest/node";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
 import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.ts";
 import { startLocalNeon } from "../../scripts/local-neon/server.ts";
-import { startStripeEmulator } from "../../scripts/stripe-emulator/server.mjs";
+import { startStripeEmulator } from "../../scripts/stripe-emulator/server.ts";
 import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 declare module "vitest" {
