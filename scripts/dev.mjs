@@ -7,9 +7,9 @@ import { dirname, join } from "node:path";
 import { parseCli } from "./lib/args.mjs";
 import { runMigrations } from "./lib/migrate.mjs";
 import { redactUrl } from "./lib/migrations.mjs";
-import { startEmbeddedPostgres } from "./local-neon/embedded.mjs";
-import { startLocalNeon } from "./local-neon/server.mjs";
-import { startStripeEmulator } from "./stripe-emulator/server.mjs";
+import { startEmbeddedPostgres } from "./local-neon/embedded.ts";
+import { startLocalNeon } from "./local-neon/server.ts";
+import { startStripeEmulator } from "./stripe-emulator/server.ts";
 
 const { values } = parseCli({
   usage: `

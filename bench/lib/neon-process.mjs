@@ -1,6 +1,6 @@
 // The local Neon server in a process of its own, so the load generator (autocannon, in the bench's
 // process) and the SQL proxy do not share one event loop and slow each other down unevenly.
-import { startLocalNeon } from "../../scripts/local-neon/server.mjs";
+import { startLocalNeon } from "../../scripts/local-neon/server.ts";
 
 const neon = await startLocalNeon({ port: 0 });
 process.stdout.write(`${JSON.stringify({ url: neon.url })}\n`);

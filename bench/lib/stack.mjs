@@ -104,7 +104,7 @@ function run(command, args, options) {
 }
 
 /**
- * The local Neon server (scripts/local-neon/server.mjs) in its own process.
+ * The local Neon server (scripts/local-neon/server.ts) in its own process.
  * @returns {Promise<{ url: string, stats(): Promise<any>, close(): Promise<void> }>}
  */
 export async function startNeonProcess() {

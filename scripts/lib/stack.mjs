@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { startLocalNeon } from "../local-neon/server.mjs";
-import { startStripeEmulator } from "../stripe-emulator/server.mjs";
+import { startLocalNeon } from "../local-neon/server.ts";
+import { startStripeEmulator } from "../stripe-emulator/server.ts";
 import { runMigrations } from "./migrate.mjs";
 
 /**

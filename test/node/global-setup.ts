@@ -1,8 +1,8 @@
 import type { TestProject } from "vitest/node";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
-import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.mjs";
-import { startLocalNeon } from "../../scripts/local-neon/server.mjs";
-import { startStripeEmulator } from "../../scripts/stripe-emulator/server.mjs";
+import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.ts";
+import { startLocalNeon } from "../../scripts/local-neon/server.ts";
+import { startStripeEmulator } from "../../scripts/stripe-emulator/server.ts";
 import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 declare module "vitest" {

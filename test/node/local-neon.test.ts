@@ -5,10 +5,10 @@ import { type NeonQueryFunction, neon, neonConfig, Pool } from "@neondatabase/se
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import ws from "ws";
-import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.mjs";
-import { type LocalNeon, startLocalNeon } from "../../scripts/local-neon/server.mjs";
-import { targetOfUrl } from "../../scripts/local-neon/stats.mjs";
-import { FrontendCounter } from "../../scripts/local-neon/ws-proxy.mjs";
+import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.ts";
+import { type LocalNeon, startLocalNeon } from "../../scripts/local-neon/server.ts";
+import { targetOfUrl } from "../../scripts/local-neon/stats.ts";
+import { FrontendCounter } from "../../scripts/local-neon/ws-proxy.ts";
 import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const adminUrl = testDatabaseUrl();

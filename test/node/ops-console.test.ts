@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
-import { startLocalNeon } from "../../scripts/local-neon/server.mjs";
+import { startLocalNeon } from "../../scripts/local-neon/server.ts";
 import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 /**

@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StripeEmulator, startStripeEmulator } from "../../scripts/stripe-emulator/server.mjs";
+import { type StripeEmulator, startStripeEmulator } from "../../scripts/stripe-emulator/server.ts";
 
 const WEBHOOK_SECRET = "whsec_stripe_emulator_test";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

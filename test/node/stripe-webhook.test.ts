@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StripeEmulator, startStripeEmulator } from "../../scripts/stripe-emulator/server.mjs";
+import { type StripeEmulator, startStripeEmulator } from "../../scripts/stripe-emulator/server.ts";
 import { FULFILMENT_EVENTS } from "../../src/billing/webhook.ts";
 
 const SCRIPT = join(import.meta.dirname, "../../scripts/stripe-webhook.mjs");

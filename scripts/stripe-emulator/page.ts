@@ -1,12 +1,16 @@
+import type { SessionRecord } from "./checkout-sessions.ts";
+
 const ZERO_DECIMAL = new Set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split(" "));
+const ENTITIES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+const escapeHtml = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
 
-const escapeHtml = (value) =>
-  String(value).replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
-  );
-
-export function formatAmount(amount, currency) {
+export function formatAmount(amount: number, currency: string) {
   const major = ZERO_DECIMAL.has(currency) ? amount : amount / 100;
   return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(
     major,
@@ -26,7 +30,7 @@ const STYLE = `
   fieldset { border: 1px solid #e3e8ee; border-radius: 6px; margin: 1rem 0; font-size: .9rem; }
   a { color: #635bff; }`;
 
-function layout(title, body) {
+function layout(title: string, body: string) {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -38,7 +42,7 @@ ${body}
 </html>`;
 }
 
-export function renderCheckoutPage(record) {
+export function renderCheckoutPage(record: SessionRecord) {
   const { session, lineItems } = record;
   const rows = lineItems
     .map(
@@ -77,6 +81,6 @@ ${cancel}`,
   );
 }
 
-export function renderMessagePage(title, message) {
+export function renderMessagePage(title: string, message: string) {
   return layout(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>`);
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { parseCli } from "../lib/args.mjs";
-import { startEmbeddedPostgres } from "./embedded.mjs";
-import { startLocalNeon } from "./server.mjs";
+import { startEmbeddedPostgres } from "./embedded.ts";
+import { startLocalNeon } from "./server.ts";
 
-const USAGE = `Usage: node scripts/local-neon/cli.mjs [options]
+const USAGE = `Usage: node scripts/local-neon/cli.ts [options]
 
 Serves Neon's HTTP /sql endpoint and WebSocket proxy over a real Postgres, so the
 @neondatabase/serverless driver works locally exactly as against Neon.
@@ -23,19 +23,16 @@ Point the driver at it with
   neonConfig.useSecureWebSocket = false; neonConfig.pipelineTLS = false; neonConfig.pipelineConnect = false
 Counters: GET /_stats, POST /_stats/reset[?database=<name>]`;
 
-/** @type {{ port: string, host: string, "database-url"?: string, "data-dir": string, quiet: boolean }} */
-const values = /** @type {any} */ (
-  parseCli({
-    usage: USAGE,
-    options: {
-      port: { type: "string", default: "4444" },
-      host: { type: "string", default: "127.0.0.1" },
-      "database-url": { type: "string" },
-      "data-dir": { type: "string", default: ".data/pglite" },
-      quiet: { type: "boolean", default: false },
-    },
-  }).values
-);
+const values = parseCli({
+  usage: USAGE,
+  options: {
+    port: { type: "string", default: "4444" },
+    host: { type: "string", default: "127.0.0.1" },
+    "database-url": { type: "string" },
+    "data-dir": { type: "string", default: ".data/pglite" },
+    quiet: { type: "boolean", default: false },
+  },
+}).values as { port: string; host: string; "database-url"?: string; "data-dir": string; quiet: boolean };
 
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -43,8 +40,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-/** @type {Array<() => Promise<void>>} */
-const stops = [];
+const stops: Array<() => Promise<void>> = [];
 let stopping = false;
 async function stop() {
   if (stopping) return;
@@ -67,8 +63,7 @@ const neon = await startLocalNeon({ port, host: values.host, log: !values.quiet 
 stops.push(() => neon.close());
 console.log(`Local Neon listening on ${neon.url} for ${redact(databaseUrl)}`);
 
-/** @param {string} url */
-function redact(url) {
+function redact(url: string) {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";

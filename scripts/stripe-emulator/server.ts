@@ -5,8 +5,10 @@
  *
  *   new Stripe("sk_test_...", { host: "127.0.0.1", port, protocol: "http", httpClient: Stripe.createFetchHttpClient() })
  */
-import http from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
+  type CheckoutSession,
   completeSession,
   createSession,
   expireSession,
@@ -14,39 +16,89 @@ import {
   listLineItems,
   listSessions,
   retrieveSession,
+  type SessionRecord,
   sessionView,
   successRedirect,
-} from "./checkout-sessions.mjs";
+} from "./checkout-sessions.ts";
 import {
   authenticate,
   checkIdempotentReuse,
+  type EmulatorRequest,
   header,
+  type IdempotencyEntry,
   listOf,
   newRequestEntry,
+  type Route,
   readBody,
   route,
   sendJson,
   toApiError,
   unrecognized,
   urlHost,
-} from "./http.mjs";
-import { renderCheckoutPage, renderMessagePage } from "./page.mjs";
-import { canonicalJson, parseStripeParams } from "./params.mjs";
-import { invalidRequest, noSuchResource } from "./util.mjs";
+} from "./http.ts";
+import { renderCheckoutPage, renderMessagePage } from "./page.ts";
+import { canonicalJson, parseStripeParams } from "./params.ts";
+import { invalidRequest, noSuchResource, type Params } from "./util.ts";
 import {
   buildEvent,
+  type CheckoutEventType,
   createDeliverer,
   createEndpoint,
   deleteEndpoint,
+  type EmulatorDelivery,
+  type EmulatorEvent,
+  type EndpointRecord,
   listEndpoints,
   listEvents,
   retrieveEndpoint,
   updateEndpoint,
-} from "./webhooks.mjs";
+} from "./webhooks.ts";
+
+export type { CheckoutSession, EmulatorDelivery, EmulatorEvent, EmulatorRequest };
+
+export type PaymentOutcome = "paid" | "async" | "async_fail" | "async_pending";
+
+export type StripeEmulatorOptions = {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Every event is also POSTed here, signed with `webhookSecret`, like `stripe listen --forward-to`. */
+  forwardTo?: string;
+  webhookSecret?: string;
+  /** `true` logs to the console; a function receives each line instead. */
+  log?: boolean | ((line: string) => void);
+  /** Attempts per delivery target, first one included. */
+  deliveryAttempts?: number;
+  /** Delay before the first retry; each further retry waits three times longer. */
+  retryBaseDelayMs?: number;
+  deliveryTimeoutMs?: number;
+};
+
+export type StripeEmulator = {
+  url: string;
+  port: number;
+  webhookSecret: string;
+  close(): Promise<void>;
+  /** Every event created so far, oldest first. */
+  events: EmulatorEvent[];
+  requests: EmulatorRequest[];
+  deliveries: EmulatorDelivery[];
+  pay(
+    sessionId: string,
+    options?: { outcome?: PaymentOutcome; paymentStatus?: "paid" | "unpaid" },
+  ): Promise<{ session: CheckoutSession; events: EmulatorEvent[] }>;
+  /** `deliveries` holds undefined for a target not tried because the emulator was closing. */
+  resend(
+    eventId: string,
+    options?: { webhookEndpoint?: string },
+  ): Promise<{ event: EmulatorEvent; deliveries: Array<EmulatorDelivery | undefined> }>;
+};
+
+type RequestContext = { method: string; path: string; raw: string };
 
 // Used for events only when the session was created without a Stripe-Version header (i.e. not by the SDK).
 const FALLBACK_API_VERSION = "2026-10-28.endive";
-const OUTCOMES = new Set(["paid", "async", "async_fail", "async_pending"]);
+const OUTCOMES = new Set<string>(["paid", "async", "async_fail", "async_pending"]);
 
 export async function startStripeEmulator({
   port = 0,
@@ -57,18 +109,18 @@ export async function startStripeEmulator({
   deliveryAttempts = 4,
   retryBaseDelayMs = 250,
   deliveryTimeoutMs = 10_000,
-} = {}) {
-  const write =
+}: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
+  const write: (line: string) => void =
     typeof log === "function" ? log : log ? (line) => console.log(`[stripe-emulator] ${line}`) : () => {};
-  const sessions = new Map();
-  const endpoints = new Map();
-  const events = [];
-  const pendingByEvent = new Map();
-  const deliveries = [];
-  const requests = [];
-  const idempotency = new Map();
+  const sessions = new Map<string, SessionRecord>();
+  const endpoints = new Map<string, EndpointRecord>();
+  const events: EmulatorEvent[] = [];
+  const pendingByEvent = new Map<string, Set<string>>();
+  const deliveries: EmulatorDelivery[] = [];
+  const requests: EmulatorRequest[] = [];
+  const idempotency = new Map<string, IdempotencyEntry>();
   const lifetime = new AbortController();
-  const background = new Set();
+  const background = new Set<Promise<unknown>>();
   let seq = 0;
   let baseUrl = "";
 
@@ -85,7 +137,7 @@ export async function startStripeEmulator({
     signal: lifetime.signal,
   });
 
-  function emit(type, record) {
+  function emit(type: CheckoutEventType, record: SessionRecord) {
     const { event, pendingEndpoints } = buildEvent(type, sessionView(record), {
       apiVersion: record.apiVersion ?? FALLBACK_API_VERSION,
       endpoints,
@@ -96,18 +148,18 @@ export async function startStripeEmulator({
     return event;
   }
 
-  const eventView = (event) => ({
+  const eventView = (event: EmulatorEvent): EmulatorEvent => ({
     ...structuredClone(event),
     pending_webhooks: pendingByEvent.get(event.id)?.size ?? 0,
   });
 
-  function findEvent(id) {
+  function findEvent(id: string) {
     const event = events.find((e) => e.id === id);
     if (!event) throw noSuchResource("event", id, { param: "id" });
     return event;
   }
 
-  function inBackground(promise) {
+  function inBackground(promise: Promise<unknown>) {
     background.add(promise);
     promise.finally(() => background.delete(promise));
   }
@@ -128,7 +180,10 @@ export async function startStripeEmulator({
    * or `async_pending` (completed while unpaid; settle later by paying again with `async` or `async_fail`).
    * Resolves once every resulting event has been delivered (or its retries exhausted).
    */
-  async function pay(sessionId, { outcome, paymentStatus } = {}) {
+  async function pay(
+    sessionId: string,
+    { outcome, paymentStatus }: { outcome?: PaymentOutcome; paymentStatus?: "paid" | "unpaid" } = {},
+  ) {
     sweepExpired();
     const mode = outcome ?? (paymentStatus === "unpaid" ? "async_pending" : "paid");
     if (!OUTCOMES.has(mode)) {
@@ -139,8 +194,8 @@ export async function startStripeEmulator({
     const record = sessions.get(sessionId);
     if (!record) throw noSuchResource("checkout.session", sessionId, { param: "session" });
     const { session } = record;
-    const emitted = [];
-    const publish = async (type) => {
+    const emitted: EmulatorEvent[] = [];
+    const publish = async (type: CheckoutEventType) => {
       const event = emit(type, record);
       emitted.push(event);
       await deliverer.deliver(event);
@@ -167,13 +222,13 @@ export async function startStripeEmulator({
   }
 
   /** Delivers an already-sent event again, same id and payload, as Stripe does when it retries or resends. */
-  async function resend(eventId, { webhookEndpoint } = {}) {
+  async function resend(eventId: string, { webhookEndpoint }: { webhookEndpoint?: string } = {}) {
     const event = findEvent(eventId);
     const results = await deliverer.deliver(event, { endpointId: webhookEndpoint });
     return { event: eventView(event), deliveries: results };
   }
 
-  function expireOpenSession(id) {
+  function expireOpenSession(id: string) {
     const { record } = retrieveSession(sessions, id, {});
     if (record.session.status !== "open") {
       throw invalidRequest(
@@ -185,7 +240,7 @@ export async function startStripeEmulator({
     return sessionView(record);
   }
 
-  const api = [
+  const api: Route[] = [
     [
       "POST",
       /^\/v1\/checkout\/sessions$/,
@@ -223,7 +278,7 @@ export async function startStripeEmulator({
     ["GET", /^\/v1\/events\/([^/]+)$/, ({ id }) => eventView(findEvent(id))],
   ];
 
-  const control = [
+  const control: Route[] = [
     ["GET", /^\/_emulator\/health$/, () => ({ ok: true, url: baseUrl })],
     ["GET", /^\/_emulator\/requests$/, ({ params }) => listOf(requests, params, ["method", "path"])],
     ["DELETE", /^\/_emulator\/requests$/, () => ({ cleared: requests.splice(0).length })],
@@ -231,24 +286,31 @@ export async function startStripeEmulator({
     [
       "POST",
       /^\/_emulator\/sessions\/([^/]+)\/pay$/,
-      ({ params, id }) => pay(id, { outcome: params.outcome, paymentStatus: params.paymentStatus }),
+      ({ params, id }) =>
+        pay(id, {
+          outcome: params.outcome as PaymentOutcome | undefined,
+          paymentStatus: params.paymentStatus as "paid" | "unpaid" | undefined,
+        }),
     ],
     [
       "POST",
       /^\/_emulator\/events\/([^/]+)\/resend$/,
-      ({ params, id }) => resend(id, { webhookEndpoint: params.webhook_endpoint }),
+      ({ params, id }) => resend(id, { webhookEndpoint: params.webhook_endpoint as string | undefined }),
     ],
   ];
 
-  async function handleApi(req, res, { method, path, raw }) {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, { method, path, raw }: RequestContext) {
     const idempotencyKey = header(req, "idempotency-key");
     const apiVersion = header(req, "stripe-version");
     const entry = newRequestEntry(method, path, idempotencyKey ?? null);
     const requestId = entry.id;
     requests.push(entry);
-    const headers = { "Request-Id": requestId, "Stripe-Version": apiVersion ?? FALLBACK_API_VERSION };
+    const headers: Record<string, string> = {
+      "Request-Id": requestId,
+      "Stripe-Version": apiVersion ?? FALLBACK_API_VERSION,
+    };
     if (method === "POST" && idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
-    const reply = (status, body, extra = {}) => {
+    const reply = (status: number, body: unknown, extra: Record<string, string> = {}) => {
       entry.status_code = status;
       sendJson(res, status, body, { ...headers, ...extra });
     };
@@ -261,7 +323,12 @@ export async function startStripeEmulator({
       if (scope) {
         const prior = idempotency.get(scope);
         if (prior) {
-          checkIdempotentReuse(prior, { method, path, fingerprint, idempotencyKey });
+          checkIdempotentReuse(prior, {
+            method,
+            path,
+            fingerprint,
+            idempotencyKey: idempotencyKey as string,
+          });
           entry.replayed = true;
           return reply(prior.status, prior.body, {
             "Idempotent-Replayed": "true",
@@ -286,9 +353,13 @@ export async function startStripeEmulator({
     }
   }
 
-  async function handleControl(req, res, { method, path, raw }) {
+  async function handleControl(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { method, path, raw }: RequestContext,
+  ) {
     try {
-      const params = (header(req, "content-type") ?? "").includes("json")
+      const params: Params = (header(req, "content-type") ?? "").includes("json")
         ? JSON.parse(raw || "{}")
         : parseStripeParams(raw);
       const [handler, id] = route(control, method, path);
@@ -299,16 +370,16 @@ export async function startStripeEmulator({
     }
   }
 
-  async function handleCheckoutPage(res, { method, path, raw }) {
+  async function handleCheckoutPage(res: ServerResponse, { method, path, raw }: RequestContext) {
     const entry = newRequestEntry(method, path, null);
     requests.push(entry);
-    const html = (status, body, headers = {}) => {
+    const html = (status: number, body: string, headers: Record<string, string> = {}) => {
       entry.status_code = status;
       res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", ...headers }).end(body);
     };
     sweepExpired();
     const match = /^\/checkout\/([^/]+)(\/pay)?$/.exec(path);
-    const record = match && sessions.get(decodeURIComponent(match[1]));
+    const record = match && sessions.get(decodeURIComponent(match[1] as string));
     if (!record) {
       return html(404, renderMessagePage("Not found", "There is no checkout session at this address."));
     }
@@ -318,9 +389,9 @@ export async function startStripeEmulator({
     }
     entry.params = parseStripeParams(raw);
     try {
-      await pay(record.session.id, { outcome: entry.params.outcome || "paid" });
+      await pay(record.session.id, { outcome: (entry.params.outcome || "paid") as PaymentOutcome });
     } catch (error) {
-      return html(400, renderMessagePage("Payment not possible", error.message));
+      return html(400, renderMessagePage("Payment not possible", (error as Error).message));
     }
     const location = successRedirect(record);
     if (location) return html(303, "", { Location: location });
@@ -350,20 +421,20 @@ export async function startStripeEmulator({
     }
   });
 
-  await new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);
       resolve();
     });
   });
-  const actualPort = server.address().port;
+  const actualPort = (server.address() as AddressInfo).port;
   baseUrl = `http://${urlHost(host)}:${actualPort}`;
   write(`listening on ${baseUrl}${forwardTo ? `, forwarding events to ${forwardTo}` : ""}`);
 
   async function close() {
     lifetime.abort();
-    const closed = new Promise((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await Promise.allSettled([...background]);
     await closed;

@@ -1,23 +1,32 @@
 // Statement counters, so tests can assert how many round trips a request really cost.
 
-/** @typedef {{ requests: number, statements: number, ws_statements: number }} Counters */
-/** @typedef {{ key: string, database: string }} Target */
+export type Counters = { requests: number; statements: number; ws_statements: number };
+export type Target = { key: string; database: string };
+export type StatsSnapshot = { connections: Record<string, Counters>; databases: Record<string, Counters> };
+export type Stats = ReturnType<typeof createStats>;
 
 /**
  * HTTP and WebSocket traffic must land on the same key, but a WebSocket only reveals host, port, user
  * and database (from the startup message), so both sides are reduced to that form. The password and
  * query parameters (the driver adds application_name) never appear in a key.
- * @param {{ user: string, host: string, port: string | number, database: string }} parts
- * @returns {Target}
  */
-export function targetOf({ user, host, port, database }) {
+export function targetOf({
+  user,
+  host,
+  port,
+  database,
+}: {
+  user: string;
+  host: string;
+  port: string | number;
+  database: string;
+}): Target {
   const hostPart = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const key = `postgres://${encodeURIComponent(user)}@${hostPart}:${port}/${encodeURIComponent(database)}`;
   return { key, database };
 }
 
-/** @param {string} connectionString */
-export function targetOfUrl(connectionString) {
+export function targetOfUrl(connectionString: string): Target {
   const url = new URL(connectionString);
   const user = decodeURIComponent(url.username) || "postgres";
   const database = decodeURIComponent(url.pathname.replace(/^\//, "")) || user;
@@ -25,42 +34,38 @@ export function targetOfUrl(connectionString) {
 }
 
 export function createStats() {
-  /** @type {Map<string, Counters & { database: string }>} */
-  const connections = new Map();
-  /** @type {Map<string, Counters>} */
-  const databases = new Map();
+  const connections = new Map<string, Counters & { database: string }>();
+  const databases = new Map<string, Counters>();
 
-  const blank = () => ({ requests: 0, statements: 0, ws_statements: 0 });
+  const blank = (): Counters => ({ requests: 0, statements: 0, ws_statements: 0 });
 
   return {
-    /**
-     * @param {Target} target
-     * @param {Partial<Counters>} delta
-     */
-    add(target, delta) {
+    add(target: Target, delta: Partial<Counters>) {
       const conn = connections.get(target.key) ?? { ...blank(), database: target.database };
       const db = databases.get(target.database) ?? blank();
       connections.set(target.key, conn);
       databases.set(target.database, db);
       for (const [field, n] of Object.entries(delta)) {
-        const name = /** @type {keyof Counters} */ (field);
+        const name = field as keyof Counters;
         conn[name] += n ?? 0;
         db[name] += n ?? 0;
       }
     },
 
-    /** @returns {{ connections: Record<string, Counters>, databases: Record<string, Counters> }} */
-    snapshot() {
-      /** @param {Counters} counters */
-      const strip = ({ requests, statements, ws_statements }) => ({ requests, statements, ws_statements });
+    snapshot(): StatsSnapshot {
+      const strip = ({ requests, statements, ws_statements }: Counters): Counters => ({
+        requests,
+        statements,
+        ws_statements,
+      });
       return {
         connections: Object.fromEntries([...connections].map(([k, v]) => [k, strip(v)])),
         databases: Object.fromEntries([...databases].map(([k, v]) => [k, strip(v)])),
       };
     },
 
-    /** @param {string} [database] only this database's counters; all when omitted */
-    reset(database) {
+    /** Only `database`'s counters; all when omitted. */
+    reset(database?: string) {
       if (database === undefined) {
         connections.clear();
         databases.clear();

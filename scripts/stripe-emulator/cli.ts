@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { parseArgs } from "node:util";
-import { startStripeEmulator } from "./server.mjs";
+import { parseCli } from "../lib/args.mjs";
+import { startStripeEmulator } from "./server.ts";
 
-const USAGE = `Usage: node scripts/stripe-emulator/cli.mjs [options]
+const USAGE = `Usage: node scripts/stripe-emulator/cli.ts [options]
 
 Runs the local Stripe emulator (Checkout Sessions, webhook endpoints, events, hosted checkout page).
 
@@ -14,27 +14,16 @@ Options:
   --quiet                 Do not log requests and deliveries
   -h, --help              Show this help`;
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      port: { type: "string", default: "12111" },
-      host: { type: "string", default: "127.0.0.1" },
-      "forward-to": { type: "string" },
-      "webhook-secret": { type: "string", default: "whsec_tollgate_local_dev" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }));
-} catch (error) {
-  console.error(`${error.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = parseCli({
+  usage: USAGE,
+  options: {
+    port: { type: "string", default: "12111" },
+    host: { type: "string", default: "127.0.0.1" },
+    "forward-to": { type: "string" },
+    "webhook-secret": { type: "string", default: "whsec_tollgate_local_dev" },
+    quiet: { type: "boolean", default: false },
+  },
+}).values as { port: string; host: string; "forward-to"?: string; "webhook-secret": string; quiet: boolean };
 
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -59,7 +48,7 @@ if (values["forward-to"]) {
 }
 
 let stopping = false;
-async function stop(signal) {
+async function stop(signal: NodeJS.Signals) {
   if (stopping) return;
   stopping = true;
   console.log(`Received ${signal}, stopping Stripe emulator`);

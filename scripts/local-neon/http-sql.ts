@@ -1,10 +1,11 @@
 // Neon's HTTP /sql endpoint, as spoken by @neondatabase/serverless's neon(): one JSON request per query
 // (or per transaction batch), answered with raw text values that the driver parses itself.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import pg from "pg";
-import { targetOfUrl } from "./stats.mjs";
+import { type Stats, targetOfUrl } from "./stats.ts";
 
 /** The driver parses values by type id; parsing here too would lose int8 past 2^53 and numeric scale. */
-const RAW_TEXT = { getTypeParser: () => (/** @type {string} */ value) => value };
+const RAW_TEXT = { getTypeParser: () => (value: string) => value };
 
 /** Fields the driver copies from the error body onto its NeonDbError. */
 const ERROR_FIELDS = (
@@ -23,15 +24,13 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 class BadRequest extends Error {}
 
-/**
- * @param {{ stats: ReturnType<typeof import("./stats.mjs").createStats>, log: (line: string) => void }} deps
- */
-export function createSqlHandler({ stats, log }) {
-  /** @type {Map<string, pg.Pool>} */
-  const pools = new Map();
+type Query = { query: string; params: unknown[] };
+
+export function createSqlHandler({ stats, log }: { stats: Stats; log: (line: string) => void }) {
+  const pools = new Map<string, pg.Pool>();
 
   /** One small pool per connection string, so one server can front many databases at once. */
-  function poolFor(/** @type {string} */ connectionString) {
+  function poolFor(connectionString: string) {
     let pool = pools.get(connectionString);
     if (!pool) {
       pool = new pg.Pool({
@@ -48,17 +47,13 @@ export function createSqlHandler({ stats, log }) {
     return pool;
   }
 
-  /**
-   * @param {import("node:http").IncomingMessage} req
-   * @param {import("node:http").ServerResponse} res
-   */
-  async function handle(req, res) {
+  async function handle(req: IncomingMessage, res: ServerResponse) {
     const started = Date.now();
     let label = "?";
     try {
       const connectionString = header(req, "neon-connection-string");
       if (!connectionString) throw new BadRequest("missing Neon-Connection-String header");
-      let target;
+      let target: ReturnType<typeof targetOfUrl>;
       try {
         target = targetOfUrl(connectionString);
       } catch {
@@ -71,9 +66,10 @@ export function createSqlHandler({ stats, log }) {
       const onStatement = () => stats.add(target, { statements: 1 });
       const pool = poolFor(connectionString);
 
-      let payload;
-      if (Array.isArray(body?.queries)) {
-        const queries = body.queries.map(checkQuery);
+      const batch = (body as { queries?: unknown } | null | undefined)?.queries;
+      let payload: unknown;
+      if (Array.isArray(batch)) {
+        const queries = batch.map(checkQuery);
         const begin = beginStatement(req);
         const results = await withClient(pool, (client) =>
           inTransaction(client, begin, async () => {
@@ -94,8 +90,8 @@ export function createSqlHandler({ stats, log }) {
       send(res, 200, payload);
       log(`POST /sql ${label} 200 ${Date.now() - started}ms`);
     } catch (error) {
-      send(res, 400, errorBody(/** @type {Error} */ (error)));
-      log(`POST /sql ${label} 400 ${Date.now() - started}ms: ${/** @type {Error} */ (error).message}`);
+      send(res, 400, errorBody(error as Error));
+      log(`POST /sql ${label} 400 ${Date.now() - started}ms: ${(error as Error).message}`);
     }
   }
 
@@ -111,17 +107,13 @@ export function createSqlHandler({ stats, log }) {
 /**
  * A client whose statement failed in Postgres is still healthy and goes back to the pool; one that lost
  * its connection is discarded.
- * @template T
- * @param {pg.Pool} pool
- * @param {(client: pg.PoolClient) => Promise<T>} fn
  */
-async function withClient(pool, fn) {
+async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  /** @type {Error | undefined} */
-  let broken;
+  let broken: Error | undefined;
   // A backend terminated mid-statement makes the checked-out client emit `error`; without a listener
   // that would end the whole server.
-  const onError = (/** @type {Error} */ error) => {
+  const onError = (error: Error) => {
     broken = error;
   };
   client.on("error", onError);
@@ -130,7 +122,7 @@ async function withClient(pool, fn) {
   } catch (error) {
     const fatal =
       error instanceof pg.DatabaseError && (error.severity === "FATAL" || error.code?.startsWith("57P"));
-    if (!(error instanceof pg.DatabaseError) || fatal) broken = /** @type {Error} */ (error);
+    if (!(error instanceof pg.DatabaseError) || fatal) broken = error as Error;
     throw error;
   } finally {
     client.off("error", onError);
@@ -138,13 +130,7 @@ async function withClient(pool, fn) {
   }
 }
 
-/**
- * @template T
- * @param {pg.PoolClient} client
- * @param {string} begin
- * @param {() => Promise<T>} fn
- */
-async function inTransaction(client, begin, fn) {
+async function inTransaction<T>(client: pg.PoolClient, begin: string, fn: () => Promise<T>): Promise<T> {
   await client.query(begin);
   try {
     const result = await fn();
@@ -159,13 +145,14 @@ async function inTransaction(client, begin, fn) {
 /**
  * Neon runs every HTTP query through the extended protocol, so a string holding several statements is
  * rejected there; forcing it here keeps dev from accepting SQL that production refuses.
- * @param {pg.PoolClient} client
- * @param {{ query: string, params: unknown[] }} query
- * @param {boolean} arrayMode
  */
-async function run(client, { query, params }, arrayMode) {
-  /** @type {pg.QueryArrayConfig & { queryMode: "extended" }} */
-  const config = { text: query, values: params, rowMode: "array", queryMode: "extended" };
+async function run(client: pg.PoolClient, { query, params }: Query, arrayMode: boolean) {
+  const config: pg.QueryArrayConfig & { queryMode: "extended" } = {
+    text: query,
+    values: params,
+    rowMode: "array",
+    queryMode: "extended",
+  };
   const result = await client.query(config);
   const fields = result.fields.map((f) => ({
     name: f.name,
@@ -182,12 +169,11 @@ async function run(client, { query, params }, arrayMode) {
   return { fields, command: result.command, rowCount: result.rowCount, rows, rowAsArray: arrayMode };
 }
 
-/** @param {import("node:http").IncomingMessage} req */
-function beginStatement(req) {
+function beginStatement(req: IncomingMessage) {
   const parts = ["BEGIN"];
   const isolation = header(req, "neon-batch-isolation-level");
   if (isolation) {
-    const level = ISOLATION_LEVELS[/** @type {keyof typeof ISOLATION_LEVELS} */ (isolation)];
+    const level = ISOLATION_LEVELS[isolation as keyof typeof ISOLATION_LEVELS];
     if (!level) throw new BadRequest(`unknown Neon-Batch-Isolation-Level: ${isolation}`);
     parts.push(`ISOLATION LEVEL ${level}`);
   }
@@ -198,34 +184,28 @@ function beginStatement(req) {
   return parts.join(" ");
 }
 
-/** @param {any} value */
-function checkQuery(value) {
-  if (typeof value?.query !== "string")
+function checkQuery(value: unknown): Query {
+  const candidate = value as { query?: unknown; params?: unknown } | null | undefined;
+  if (typeof candidate?.query !== "string")
     throw new BadRequest("request body needs {query, params} or {queries}");
-  if (value.params !== undefined && !Array.isArray(value.params))
+  if (candidate.params !== undefined && !Array.isArray(candidate.params))
     throw new BadRequest("params must be an array");
-  return {
-    query: /** @type {string} */ (value.query),
-    params: /** @type {unknown[]} */ (value.params ?? []),
-  };
+  return { query: candidate.query, params: (candidate.params as unknown[] | undefined) ?? [] };
 }
 
-/** @param {Error} error */
-function errorBody(error) {
-  /** @type {Record<string, unknown>} */
-  const body = { message: error.message };
+function errorBody(error: Error) {
+  const body: Record<string, unknown> = { message: error.message };
   if (error instanceof pg.DatabaseError) {
     for (const field of ERROR_FIELDS) {
-      const value = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (error))[field];
+      const value = (error as unknown as Record<string, unknown>)[field];
       if (value !== undefined) body[field] = value;
     }
   }
   return body;
 }
 
-/** @param {import("node:http").IncomingMessage} req */
-async function readJson(req) {
-  const chunks = [];
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += chunk.length;
@@ -239,21 +219,13 @@ async function readJson(req) {
   }
 }
 
-/**
- * @param {import("node:http").IncomingMessage} req
- * @param {string} name lower case
- */
-function header(req, name) {
+/** `name` in lower case. */
+function header(req: IncomingMessage, name: string) {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-/**
- * @param {import("node:http").ServerResponse} res
- * @param {number} status
- * @param {unknown} payload
- */
-export function send(res, status, payload) {
+export function send(res: ServerResponse, status: number, payload: unknown) {
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Access-Control-Allow-Origin": "*",

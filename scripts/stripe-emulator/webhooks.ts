@@ -1,10 +1,13 @@
-import { newWebhookSecret, signatureHeader } from "./signing.mjs";
+import type Stripe from "stripe";
+import type { CheckoutSession } from "./checkout-sessions.ts";
+import { newWebhookSecret, signatureHeader } from "./signing.ts";
 import {
   invalidRequest,
   newId,
   noSuchResource,
   nowSeconds,
   PAGINATION_PARAMS,
+  type Params,
   paginate,
   parseBoolean,
   parseExpand,
@@ -14,7 +17,34 @@ import {
   parseUrl,
   rejectUnknownParams,
   requireString,
-} from "./util.mjs";
+} from "./util.ts";
+
+/** The stored endpoint keeps its signing secret; the API shows it only in the create response. */
+export type EndpointRecord = { endpoint: Stripe.WebhookEndpoint & { secret: string }; seq: number };
+export type CheckoutEventType =
+  | "checkout.session.completed"
+  | "checkout.session.expired"
+  | "checkout.session.async_payment_succeeded"
+  | "checkout.session.async_payment_failed";
+/** Stripe's event envelope around a Checkout Session, the only object the emulator emits events for. */
+export type EmulatorEvent = Omit<Stripe.EventBase, "data" | "type"> & {
+  type: CheckoutEventType;
+  data: { object: CheckoutSession };
+};
+/** One attempt to deliver one event to one URL. */
+export type EmulatorDelivery = {
+  id: string;
+  event: string;
+  type: string;
+  url: string;
+  webhook_endpoint: string | null;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  ok: boolean;
+  created: number;
+};
+type DeliveryTarget = { url: string; secret: string; endpointId: string | null };
 
 const CREATE_PARAMS = new Set([
   "enabled_events",
@@ -27,11 +57,11 @@ const CREATE_PARAMS = new Set([
 ]);
 const UPDATE_PARAMS = new Set(["description", "disabled", "enabled_events", "expand", "metadata", "url"]);
 const EVENT_LIST_PARAMS = new Set([...PAGINATION_PARAMS, "created", "delivery_success", "type", "types"]);
-const NOTHING_EXPANDABLE = new Set();
+const NOTHING_EXPANDABLE = new Set<string>();
 
 // ---- Webhook endpoints ------------------------------------------------------------------------
 
-function parseEnabledEvents(value) {
+function parseEnabledEvents(value: unknown) {
   const events = parseStringArray(value, "enabled_events");
   if (events.length === 0) throw invalidRequest("Invalid array", { param: "enabled_events" });
   events.forEach((type, i) => {
@@ -44,28 +74,28 @@ function parseEnabledEvents(value) {
   return events;
 }
 
-const publicEndpoint = ({ endpoint }) => {
+const publicEndpoint = ({ endpoint }: EndpointRecord): Stripe.WebhookEndpoint => {
   const { secret: _secret, ...rest } = structuredClone(endpoint);
   return rest;
 };
 
-function findEndpoint(endpoints, id) {
+function findEndpoint(endpoints: Map<string, EndpointRecord>, id: string) {
   const record = endpoints.get(id);
   if (!record) throw noSuchResource("webhook endpoint", id, { param: "id" });
   return record;
 }
 
-export function createEndpoint(endpoints, params, seq) {
+export function createEndpoint(endpoints: Map<string, EndpointRecord>, params: Params, seq: number) {
   rejectUnknownParams(params, CREATE_PARAMS);
   parseExpand(params.expand, NOTHING_EXPANDABLE);
   if (params.url === undefined) throw invalidRequest("Missing required param: url.", { param: "url" });
   if (params.enabled_events === undefined) {
     throw invalidRequest("Missing required param: enabled_events.", { param: "enabled_events" });
   }
-  const endpoint = {
+  const endpoint: EndpointRecord["endpoint"] = {
     id: newId("we"),
     object: "webhook_endpoint",
-    api_version: params.api_version ?? null,
+    api_version: (params.api_version ?? null) as string | null,
     application: null,
     created: nowSeconds(),
     description: params.description
@@ -83,12 +113,12 @@ export function createEndpoint(endpoints, params, seq) {
   return structuredClone(endpoint);
 }
 
-export function retrieveEndpoint(endpoints, id, query) {
+export function retrieveEndpoint(endpoints: Map<string, EndpointRecord>, id: string, query: Params) {
   rejectUnknownParams(query, new Set(["expand"]));
   return publicEndpoint(findEndpoint(endpoints, id));
 }
 
-export function updateEndpoint(endpoints, id, params) {
+export function updateEndpoint(endpoints: Map<string, EndpointRecord>, id: string, params: Params) {
   const record = findEndpoint(endpoints, id);
   rejectUnknownParams(params, UPDATE_PARAMS);
   parseExpand(params.expand, NOTHING_EXPANDABLE);
@@ -104,33 +134,41 @@ export function updateEndpoint(endpoints, id, params) {
     next.metadata = {};
   } else if (params.metadata !== undefined) {
     // An empty value unsets that key; the others are merged, as on every Stripe update.
-    const merged = { ...next.metadata, ...params.metadata };
-    for (const [key, value] of Object.entries(params.metadata)) if (value === "") delete merged[key];
+    const merged: Params = { ...next.metadata, ...(params.metadata as Params) };
+    for (const [key, value] of Object.entries(params.metadata as Params))
+      if (value === "") delete merged[key];
     next.metadata = parseMetadata(merged);
   }
   record.endpoint = next;
   return publicEndpoint(record);
 }
 
-export function deleteEndpoint(endpoints, id) {
+export function deleteEndpoint(
+  endpoints: Map<string, EndpointRecord>,
+  id: string,
+): Stripe.DeletedWebhookEndpoint {
   findEndpoint(endpoints, id);
   endpoints.delete(id);
   return { id, object: "webhook_endpoint", deleted: true };
 }
 
-export function listEndpoints(endpoints, query) {
+export function listEndpoints(endpoints: Map<string, EndpointRecord>, query: Params) {
   rejectUnknownParams(query, new Set(PAGINATION_PARAMS));
   const items = [...endpoints.values()].sort((a, b) => b.seq - a.seq).map(publicEndpoint);
   return paginate(items, query, "/v1/webhook_endpoints", "webhook endpoint");
 }
 
-const listens = (endpoint, type) =>
+const listens = (endpoint: Stripe.WebhookEndpoint, type: string) =>
   endpoint.status === "enabled" &&
   (endpoint.enabled_events.includes("*") || endpoint.enabled_events.includes(type));
 
 // ---- Events -----------------------------------------------------------------------------------
 
-export function buildEvent(type, object, { apiVersion, endpoints }) {
+export function buildEvent(
+  type: CheckoutEventType,
+  object: CheckoutSession,
+  { apiVersion, endpoints }: { apiVersion: string; endpoints: Map<string, EndpointRecord> },
+): { event: EmulatorEvent; pendingEndpoints: Set<string> } {
   const listeners = [...endpoints.values()].filter(({ endpoint }) => listens(endpoint, type));
   return {
     event: {
@@ -149,12 +187,16 @@ export function buildEvent(type, object, { apiVersion, endpoints }) {
   };
 }
 
-function typeMatcher(pattern) {
+function typeMatcher(pattern: string) {
   const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*")}$`);
-  return (type) => regex.test(type);
+  return (type: string) => regex.test(type);
 }
 
-export function listEvents(events, eventView, query) {
+export function listEvents(
+  events: EmulatorEvent[],
+  eventView: (event: EmulatorEvent) => EmulatorEvent,
+  query: Params,
+) {
   rejectUnknownParams(query, EVENT_LIST_PARAMS);
   parseExpand(query.expand, NOTHING_EXPANDABLE);
   if (query.type !== undefined && query.types !== undefined) {
@@ -164,7 +206,7 @@ export function listEvents(events, eventView, query) {
     query.types !== undefined
       ? parseStringArray(query.types, "types")
       : query.type !== undefined
-        ? [query.type]
+        ? [query.type as string]
         : [];
   const matchers = patterns.map(typeMatcher);
   const inRange = parseRange(query.created, "created");
@@ -179,8 +221,8 @@ export function listEvents(events, eventView, query) {
 
 // ---- Delivery ---------------------------------------------------------------------------------
 
-function sleep(ms, signal) {
-  return new Promise((resolve) => {
+function sleep(ms: number, signal: AbortSignal) {
+  return new Promise<void>((resolve) => {
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
@@ -207,9 +249,21 @@ export function createDeliverer({
   retryBaseDelayMs,
   timeoutMs,
   signal,
+}: {
+  forwardTo: string | undefined;
+  webhookSecret: string;
+  endpoints: Map<string, EndpointRecord>;
+  pendingByEvent: Map<string, Set<string>>;
+  deliveries: EmulatorDelivery[];
+  log: (line: string) => void;
+  attempts: number;
+  retryBaseDelayMs: number;
+  timeoutMs: number;
+  signal: AbortSignal;
 }) {
-  async function deliverTo(target, event, payload) {
-    let record;
+  /** Resolves to the last attempt, or undefined when the emulator closed before the first. */
+  async function deliverTo(target: DeliveryTarget, event: EmulatorEvent, payload: string) {
+    let record: EmulatorDelivery | undefined;
     for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt++) {
       record = {
         id: newId("dlv"),
@@ -243,8 +297,11 @@ export function createDeliverer({
         record.ok = response.status >= 200 && response.status < 300;
       } catch (error) {
         // fetch hides the useful part ("ECONNREFUSED") in the cause.
-        const cause = error?.cause?.code ?? error?.cause?.message;
-        record.error = `${error?.message ?? error}${cause ? ` (${cause})` : ""}`;
+        const failure = error as
+          | { message?: string; cause?: { code?: string; message?: string } }
+          | undefined;
+        const cause = failure?.cause?.code ?? failure?.cause?.message;
+        record.error = `${failure?.message ?? error}${cause ? ` (${cause})` : ""}`;
       }
       deliveries.push(record);
       const outcome = record.status_code ?? record.error;
@@ -269,8 +326,8 @@ export function createDeliverer({
   }
 
   /** Delivers to every target, or only to `endpointId` when given; resolves once all attempts are done. */
-  async function deliver(event, { endpointId } = {}) {
-    const targets = [];
+  async function deliver(event: EmulatorEvent, { endpointId }: { endpointId?: string } = {}) {
+    const targets: DeliveryTarget[] = [];
     if (endpointId) {
       const { endpoint } = findEndpoint(endpoints, endpointId);
       targets.push({ url: endpoint.url, secret: endpoint.secret, endpointId });

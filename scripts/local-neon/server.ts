@@ -7,29 +7,34 @@
 //   POST /_stats/reset   clears counters (?database=<name> for just one database)
 //   GET  /_health        { ok: true }
 import http from "node:http";
-import { createSqlHandler, send } from "./http-sql.mjs";
-import { createStats } from "./stats.mjs";
-import { createWsProxy } from "./ws-proxy.mjs";
+import type { AddressInfo } from "node:net";
+import { createSqlHandler, send } from "./http-sql.ts";
+import { createStats, type StatsSnapshot } from "./stats.ts";
+import { createWsProxy } from "./ws-proxy.ts";
 
-/**
- * @typedef {import("./stats.mjs").Counters} Counters
- * @typedef {{ connections: Record<string, Counters>, databases: Record<string, Counters> }} LocalNeonStats
- * @typedef {{
- *   url: string,
- *   port: number,
- *   close(): Promise<void>,
- *   stats(): LocalNeonStats,
- *   resetStats(database?: string): void,
- * }} LocalNeon
- */
+export type LocalNeonStats = StatsSnapshot;
+export type LocalNeon = {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  stats(): LocalNeonStats;
+  resetStats(database?: string): void;
+};
+export type LocalNeonOptions = {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** `true` logs to the console; a function receives each line instead. */
+  log?: boolean | ((line: string) => void);
+};
 
-/**
- * @param {{ port?: number, host?: string, log?: boolean | ((line: string) => void) }} [options]
- * @returns {Promise<LocalNeon>}
- */
-export async function startLocalNeon({ port = 0, host = "127.0.0.1", log = false } = {}) {
-  /** @type {(line: string) => void} */
-  const say = typeof log === "function" ? log : log ? (line) => console.log(`local-neon: ${line}`) : () => {};
+export async function startLocalNeon({
+  port = 0,
+  host = "127.0.0.1",
+  log = false,
+}: LocalNeonOptions = {}): Promise<LocalNeon> {
+  const say: (line: string) => void =
+    typeof log === "function" ? log : log ? (line) => console.log(`local-neon: ${line}`) : () => {};
   const stats = createStats();
   const sql = createSqlHandler({ stats, log: say });
   const proxy = createWsProxy({ stats, log: say });
@@ -46,8 +51,9 @@ export async function startLocalNeon({ port = 0, host = "127.0.0.1", log = false
       });
       res.end();
     } else if (route === "POST /sql") {
-      sql.handle(req, res).catch((error) => {
-        if (!res.headersSent) send(res, 500, { message: String(error?.message ?? error) });
+      sql.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent)
+          send(res, 500, { message: String((error as Error | undefined)?.message ?? error) });
       });
     } else if (route === "GET /_stats") {
       send(res, 200, stats.snapshot());
@@ -62,27 +68,26 @@ export async function startLocalNeon({ port = 0, host = "127.0.0.1", log = false
   });
   server.on("upgrade", proxy.handleUpgrade);
 
-  await new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);
-      resolve(undefined);
+      resolve();
     });
   });
-  const actualPort = /** @type {import("node:net").AddressInfo} */ (server.address()).port;
+  const actualPort = (server.address() as AddressInfo).port;
   const publicHost =
     host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const url = `http://${publicHost}:${actualPort}`;
 
-  /** @type {Promise<void> | undefined} */
-  let closing;
+  let closing: Promise<void> | undefined;
   return {
     url,
     port: actualPort,
     close() {
       closing ??= (async () => {
         proxy.close();
-        const closed = new Promise((resolve) => server.close(() => resolve(undefined)));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
         await sql.close();

@@ -1,14 +1,17 @@
 // Neon's WebSocket proxy, as used by the driver's Pool and Client: each WebSocket carries one Postgres
 // connection, bytes unchanged in both directions. The URL names the target as ?address=host:port.
 
+import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import net from "node:net";
+import type { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
 
 // Loaded through Node's resolver on purpose: when this module runs inside a test runner that resolves
 // packages for the Workers runtime, `ws` would otherwise resolve to its browser stub.
-const { WebSocketServer } = createRequire(import.meta.url)("ws");
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as typeof import("ws");
 
-import { targetOf } from "./stats.mjs";
+import { type Stats, type Target, targetOf } from "./stats.ts";
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -20,13 +23,21 @@ const EMPTY = Buffer.alloc(0);
 /** Stop reading Postgres while this much is still queued for a slow WebSocket client. */
 const HIGH_WATER = 4 * 1024 * 1024;
 
+export type FrontendHooks = { onStartup(params: Record<string, string>): void; onStatement(): void };
+
 /**
  * Follows the frontend half of the Postgres protocol just far enough to count statements: it keeps only
  * message headers and the startup packet, skipping bodies, and gives up if the client negotiates TLS.
  */
 export class FrontendCounter {
-  /** @param {{ onStartup(params: Record<string, string>): void, onStatement(): void }} hooks */
-  constructor(hooks) {
+  hooks: FrontendHooks;
+  pending: Buffer;
+  skip: number;
+  startup: boolean;
+  off: boolean;
+  awaitingEncryptionReply: boolean;
+
+  constructor(hooks: FrontendHooks) {
     this.hooks = hooks;
     this.pending = EMPTY;
     this.skip = 0;
@@ -35,8 +46,8 @@ export class FrontendCounter {
     this.awaitingEncryptionReply = false;
   }
 
-  /** @param {Buffer} chunk client → server bytes */
-  client(chunk) {
+  /** `chunk`: client → server bytes. */
+  client(chunk: Buffer) {
     if (this.off) return;
     const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     let at = 0;
@@ -81,19 +92,18 @@ export class FrontendCounter {
     this.pending = at < buf.length && !this.off ? Buffer.from(buf.subarray(at)) : EMPTY;
   }
 
-  /** @param {Buffer} chunk server → client bytes; only the answer to an SSL/GSS request matters */
-  server(chunk) {
+  /** `chunk`: server → client bytes; only the answer to an SSL/GSS request matters. */
+  server(chunk: Buffer) {
     if (!this.awaitingEncryptionReply || chunk.length === 0) return;
     this.awaitingEncryptionReply = false;
     if (chunk[0] === 0x53 || chunk[0] === 0x47) this.off = true; // 'S' / 'G': encrypted from here on
   }
 }
 
-/** @param {Buffer} body startup packet after length and protocol version: key\0value\0...\0 */
-function parseStartup(body) {
+/** `body`: the startup packet after length and protocol version, key\0value\0...\0 */
+function parseStartup(body: Buffer) {
   const parts = body.toString("utf8").split("\0");
-  /** @type {Record<string, string>} */
-  const params = {};
+  const params: Record<string, string> = {};
   for (let i = 0; i + 1 < parts.length; i += 2) {
     const [key, value] = [parts[i], parts[i + 1]];
     if (!key || value === undefined) break;
@@ -102,8 +112,8 @@ function parseStartup(body) {
   return params;
 }
 
-/** @param {string} address host:port, an IPv6 host optionally in brackets */
-function parseAddress(address) {
+/** `address`: host:port, an IPv6 host optionally in brackets. */
+function parseAddress(address: string) {
   const colon = address.lastIndexOf(":");
   if (colon <= 0) return undefined;
   const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
@@ -112,20 +122,11 @@ function parseAddress(address) {
   return { host, port };
 }
 
-/**
- * @param {{ stats: ReturnType<typeof import("./stats.mjs").createStats>, log: (line: string) => void }} deps
- */
-export function createWsProxy({ stats, log }) {
+export function createWsProxy({ stats, log }: { stats: Stats; log: (line: string) => void }) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  /** @type {Set<net.Socket>} */
-  const tcpSockets = new Set();
+  const tcpSockets = new Set<net.Socket>();
 
-  /**
-   * @param {import("node:http").IncomingMessage} req
-   * @param {import("node:stream").Duplex} socket
-   * @param {Buffer} head
-   */
-  function handleUpgrade(req, socket, head) {
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     const address = new URL(req.url ?? "/", "http://local").searchParams.get("address");
     const target = address ? parseAddress(address) : undefined;
     if (!target) {
@@ -135,16 +136,11 @@ export function createWsProxy({ stats, log }) {
     wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, target));
   }
 
-  /**
-   * @param {import("ws").WebSocket} ws
-   * @param {{ host: string, port: number }} address
-   */
-  function bridge(ws, { host, port }) {
+  function bridge(ws: WebSocket, { host, port }: { host: string; port: number }) {
     const tcp = net.connect({ host, port });
     tcp.setNoDelay(true);
     tcpSockets.add(tcp);
-    /** @type {import("./stats.mjs").Target | undefined} */
-    let target;
+    let target: Target | undefined;
     const counter = new FrontendCounter({
       onStartup(params) {
         const user = params.user ?? "postgres";
@@ -157,7 +153,7 @@ export function createWsProxy({ stats, log }) {
     });
 
     ws.on("message", (data) => {
-      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(/** @type {Buffer} */ (data));
+      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
       counter.client(chunk);
       // Writes issued while the TCP connection is still opening are queued by Node, which is what
       // lets the driver pipeline its startup packet right after the WebSocket opens.
@@ -167,7 +163,7 @@ export function createWsProxy({ stats, log }) {
       }
     });
 
-    tcp.on("data", (chunk) => {
+    tcp.on("data", (chunk: Buffer) => {
       counter.server(chunk);
       if (ws.readyState !== ws.OPEN) return;
       ws.send(chunk, { binary: true }, () => {

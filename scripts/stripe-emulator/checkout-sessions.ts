@@ -1,9 +1,13 @@
+import type Stripe from "stripe";
 import {
   invalidRequest,
+  isHash,
+  type List,
   newId,
   noSuchResource,
   nowSeconds,
   PAGINATION_PARAMS,
+  type Params,
   paginate,
   parseExpand,
   parseInteger,
@@ -13,7 +17,53 @@ import {
   randomToken,
   rejectUnknownParams,
   requireString,
-} from "./util.mjs";
+} from "./util.ts";
+
+/**
+ * A Checkout Session as the emulator sends it: Stripe's shape, less the fields it never sends
+ * (`allowed_payment_method_types`, the customer's business and individual names), with the amounts every
+ * payment-mode session has, and with `expand[]`ed line items and payment intent in its own smaller shapes.
+ */
+export type CheckoutSession = Omit<
+  Stripe.Checkout.Session,
+  "allowed_payment_method_types" | "customer_details" | "line_items" | "payment_intent"
+> & {
+  amount_total: number;
+  currency: string;
+  customer_details: Omit<Stripe.Checkout.Session.CustomerDetails, "business_name" | "individual_name"> | null;
+  line_items?: List<LineItem>;
+  payment_intent: string | PaymentIntentView | null;
+};
+export type LineItem = ReturnType<typeof parseLineItem>;
+/** The few PaymentIntent fields `expand[]=payment_intent` shows. */
+export type PaymentIntentView = Pick<
+  Stripe.PaymentIntent,
+  | "id"
+  | "object"
+  | "amount"
+  | "amount_received"
+  | "created"
+  | "currency"
+  | "customer"
+  | "livemode"
+  | "metadata"
+  | "payment_method_types"
+  | "status"
+>;
+
+/** Everything the emulator keeps about a session; `session` is what the API shows of it. */
+export type SessionRecord = {
+  session: CheckoutSession;
+  lineItems: LineItem[];
+  /** Orders sessions created within the same second. */
+  seq: number;
+  /** The Stripe-Version the session was created with; its events are rendered in it. */
+  apiVersion: string | undefined;
+  paymentIntentMetadata: Record<string, string>;
+  paymentIntentCreated: number | null;
+  /** Completed while unpaid, and not yet settled by async_payment_succeeded or _failed. */
+  asyncPending: boolean;
+};
 
 // Every top-level param Stripe's Session create takes; the emulator stores the ones it does not model.
 const CREATE_PARAMS = new Set(
@@ -62,11 +112,14 @@ const EXPANDABLE = new Set(["line_items", "payment_intent", "customer"]);
 const STATUSES = new Set(["open", "complete", "expired"]);
 
 // Stripe refuses Checkout totals below roughly 50 cents in the settlement currency.
-const MINIMUM_AMOUNT = { usd: 50, eur: 50, gbp: 30, cad: 50, aud: 50, chf: 50 };
+const MINIMUM_AMOUNT: Record<string, number> = { usd: 50, eur: 50, gbp: 30, cad: 50, aud: 50, chf: 50 };
 const MAXIMUM_AMOUNT = 99_999_999;
 const DAY = 24 * 60 * 60;
 
-export function createSession(params, { baseUrl, apiVersion, seq }) {
+export function createSession(
+  params: Params,
+  { baseUrl, apiVersion, seq }: { baseUrl: string; apiVersion: string | undefined; seq: number },
+) {
   rejectUnknownParams(params, CREATE_PARAMS);
   const expand = parseExpand(params.expand, EXPANDABLE);
   if (params.mode === undefined) throw invalidRequest("Missing required param: mode.", { param: "mode" });
@@ -81,7 +134,7 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
     });
   }
   const lineItems = parseLineItems(params.line_items);
-  const currency = lineItems[0].currency;
+  const currency = (lineItems[0] as LineItem).currency;
   const amountTotal = lineItems.reduce((sum, item) => sum + item.amount_total, 0);
   if (amountTotal < (MINIMUM_AMOUNT[currency] ?? 0)) {
     throw invalidRequest(
@@ -112,9 +165,10 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
     params.client_reference_id === undefined
       ? null
       : requireString(params.client_reference_id, "client_reference_id", { maxLength: 200 });
-  const paymentIntentData = params.payment_intent_data ?? {};
+  const paymentIntentData = (params.payment_intent_data ?? {}) as Params;
   const id = `cs_test_a1${randomToken(56)}`;
-  const session = {
+  // Params the emulator does not model are stored as given, unchecked, as Stripe would echo them.
+  const session: CheckoutSession = {
     id,
     object: "checkout.session",
     adaptive_pricing: null,
@@ -123,7 +177,8 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
     amount_subtotal: amountTotal,
     amount_total: amountTotal,
     automatic_tax: { enabled: false, liability: null, provider: null, status: null },
-    billing_address_collection: params.billing_address_collection ?? null,
+    billing_address_collection: (params.billing_address_collection ??
+      null) as Stripe.Checkout.Session.BillingAddressCollection | null,
     cancel_url: cancelUrl,
     client_reference_id: clientReferenceId,
     client_secret: null,
@@ -140,9 +195,11 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
       submit: null,
       terms_of_service_acceptance: null,
     },
-    customer: params.customer ?? null,
+    customer: (params.customer ?? null) as string | null,
     customer_account: null,
-    customer_creation: params.customer ? null : (params.customer_creation ?? "if_required"),
+    customer_creation: params.customer
+      ? null
+      : ((params.customer_creation ?? "if_required") as Stripe.Checkout.Session.CustomerCreation),
     customer_details: customerEmail
       ? { address: null, email: customerEmail, name: null, phone: null, tax_exempt: "none", tax_ids: null }
       : null,
@@ -153,7 +210,7 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
     invoice: null,
     invoice_creation: null,
     livemode: false,
-    locale: params.locale ?? null,
+    locale: (params.locale ?? null) as Stripe.Checkout.Session.Locale | null,
     managed_payments: null,
     metadata: parseMetadata(params.metadata),
     mode: "payment",
@@ -163,7 +220,7 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
     payment_method_collection: "if_required",
     payment_method_configuration_details: null,
     payment_method_options: {},
-    payment_method_types: params.allowed_payment_method_types ?? ["card"],
+    payment_method_types: (params.allowed_payment_method_types ?? ["card"]) as string[],
     payment_status: "unpaid",
     permissions: null,
     recovered_from: null,
@@ -173,7 +230,7 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
     shipping_cost: null,
     shipping_options: [],
     status: "open",
-    submit_type: params.submit_type ?? null,
+    submit_type: (params.submit_type ?? null) as Stripe.Checkout.Session.SubmitType | null,
     subscription: null,
     success_url: successUrl,
     total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
@@ -181,7 +238,7 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
     url: `${baseUrl}/checkout/${id}`,
     wallet_options: null,
   };
-  const record = {
+  const record: SessionRecord = {
     session,
     lineItems,
     seq,
@@ -193,15 +250,15 @@ export function createSession(params, { baseUrl, apiVersion, seq }) {
   return { record, expand };
 }
 
-function parseEmail(value) {
-  requireString(value, "customer_email", { maxLength: 800 });
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
-    throw invalidRequest(`Invalid email address: ${value}`, { param: "customer_email" });
+function parseEmail(value: unknown) {
+  const email = requireString(value, "customer_email", { maxLength: 800 });
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+    throw invalidRequest(`Invalid email address: ${email}`, { param: "customer_email" });
   }
-  return value;
+  return email;
 }
 
-function parseLineItems(value) {
+function parseLineItems(value: unknown) {
   if (value === undefined) {
     throw invalidRequest("`line_items` is required in `payment` mode.", { param: "line_items" });
   }
@@ -214,8 +271,8 @@ function parseLineItems(value) {
   return items;
 }
 
-function parseLineItem(item, param) {
-  if (typeof item !== "object" || Array.isArray(item)) throw invalidRequest("Invalid hash", { param });
+function parseLineItem(item: unknown, param: string) {
+  if (!isHash(item)) throw invalidRequest("Invalid hash", { param });
   rejectUnknownParams(item, LINE_ITEM_PARAMS, param);
   if (item.price !== undefined) {
     // The emulator has no Prices API, so any price id is as unknown as it would be in an empty account.
@@ -226,13 +283,12 @@ function parseLineItem(item, param) {
     throw invalidRequest(`You must specify either \`price\` or \`price_data\` in ${param}.`, { param });
   }
   const p = `${param}[price_data]`;
-  if (typeof priceData !== "object" || Array.isArray(priceData))
-    throw invalidRequest("Invalid hash", { param: p });
+  if (!isHash(priceData)) throw invalidRequest("Invalid hash", { param: p });
   rejectUnknownParams(priceData, PRICE_DATA_PARAMS, p);
   if (priceData.currency === undefined) {
     throw invalidRequest(`Missing required param: ${p}[currency].`, { param: `${p}[currency]` });
   }
-  if (!/^[a-zA-Z]{3}$/.test(priceData.currency)) {
+  if (!/^[a-zA-Z]{3}$/.test(priceData.currency as string)) {
     throw invalidRequest(`Invalid currency: ${priceData.currency}`, { param: `${p}[currency]` });
   }
   if (priceData.recurring !== undefined) {
@@ -248,9 +304,9 @@ function parseLineItem(item, param) {
   if (productData === undefined) {
     throw invalidRequest(`Missing required param: ${p}[product_data].`, { param: `${p}[product_data]` });
   }
-  rejectUnknownParams(productData, PRODUCT_DATA_PARAMS, `${p}[product_data]`);
-  const name = requireString(productData.name, `${p}[product_data][name]`, { maxLength: 250 });
-  let unitAmount;
+  rejectUnknownParams(productData as Params, PRODUCT_DATA_PARAMS, `${p}[product_data]`);
+  const name = requireString((productData as Params).name, `${p}[product_data][name]`, { maxLength: 250 });
+  let unitAmount: number;
   if (priceData.unit_amount !== undefined) {
     unitAmount = parseInteger(priceData.unit_amount, `${p}[unit_amount]`, { min: 0 });
   } else if (priceData.unit_amount_decimal !== undefined) {
@@ -269,7 +325,7 @@ function parseLineItem(item, param) {
     });
   }
   const quantity = parseInteger(item.quantity, `${param}[quantity]`, { min: 1 });
-  const currency = priceData.currency.toLowerCase();
+  const currency = (priceData.currency as string).toLowerCase();
   const amount = Math.round(unitAmount * quantity);
   return {
     id: newId("li"),
@@ -295,7 +351,7 @@ function parseLineItem(item, param) {
       nickname: null,
       product: newId("prod", 14),
       recurring: null,
-      tax_behavior: priceData.tax_behavior ?? "unspecified",
+      tax_behavior: (priceData.tax_behavior ?? "unspecified") as string,
       type: "one_time",
       unit_amount: Number.isInteger(unitAmount) ? unitAmount : null,
       unit_amount_decimal: String(unitAmount),
@@ -305,7 +361,7 @@ function parseLineItem(item, param) {
 }
 
 /** The session as the API returns it, with the requested `expand[]` fields inlined. */
-export function sessionView(record, expand = new Set()) {
+export function sessionView(record: SessionRecord, expand = new Set<string>()): CheckoutSession {
   const view = structuredClone(record.session);
   if (expand.has("line_items")) {
     view.line_items = {
@@ -319,15 +375,16 @@ export function sessionView(record, expand = new Set()) {
   return view;
 }
 
-function paymentIntentView(record) {
+/** Only for a completed session: completeSession sets its payment intent's id and creation time. */
+function paymentIntentView(record: SessionRecord): PaymentIntentView {
   const { session } = record;
   const succeeded = session.payment_status === "paid";
   return {
-    id: session.payment_intent,
+    id: session.payment_intent as string,
     object: "payment_intent",
     amount: session.amount_total,
     amount_received: succeeded ? session.amount_total : 0,
-    created: record.paymentIntentCreated,
+    created: record.paymentIntentCreated as number,
     currency: session.currency,
     customer: session.customer,
     livemode: false,
@@ -337,7 +394,7 @@ function paymentIntentView(record) {
   };
 }
 
-export function retrieveSession(records, id, query) {
+export function retrieveSession(records: Map<string, SessionRecord>, id: string, query: Params) {
   rejectUnknownParams(query, new Set(["expand"]));
   const expand = parseExpand(query.expand, EXPANDABLE);
   const record = records.get(id);
@@ -345,15 +402,15 @@ export function retrieveSession(records, id, query) {
   return { record, expand };
 }
 
-export function listSessions(records, query) {
+export function listSessions(records: Map<string, SessionRecord>, query: Params) {
   rejectUnknownParams(query, LIST_PARAMS);
   const listExpand = parseExpand(query.expand, new Set([...EXPANDABLE].map((field) => `data.${field}`)));
   const expand = new Set([...listExpand].map((field) => field.slice("data.".length)));
   const inRange = parseRange(query.created, "created");
-  if (query.status !== undefined && !STATUSES.has(query.status)) {
+  if (query.status !== undefined && !STATUSES.has(query.status as string)) {
     throw invalidRequest(`Invalid status: must be one of open, complete, or expired`, { param: "status" });
   }
-  const email = query.customer_details?.email;
+  const email = (query.customer_details as Params | undefined)?.email;
   const matches = [...records.values()]
     .filter(
       ({ session }) =>
@@ -370,14 +427,14 @@ export function listSessions(records, query) {
   return paginate(matches, query, "/v1/checkout/sessions", "checkout.session");
 }
 
-export function listLineItems(record, query) {
+export function listLineItems(record: SessionRecord, query: Params) {
   rejectUnknownParams(query, new Set(PAGINATION_PARAMS));
   const url = `/v1/checkout/sessions/${record.session.id}/line_items`;
   return paginate(structuredClone(record.lineItems), query, url, "item");
 }
 
 /** Moves an open session to `complete`, as the customer submitting the Checkout form does. */
-export function completeSession(record, paymentStatus) {
+export function completeSession(record: SessionRecord, paymentStatus: "paid" | "unpaid") {
   const { session } = record;
   session.status = "complete";
   session.payment_status = paymentStatus;
@@ -394,17 +451,17 @@ export function completeSession(record, paymentStatus) {
   };
 }
 
-export function expireSession(record) {
+export function expireSession(record: SessionRecord) {
   record.session.status = "expired";
   record.session.url = null;
 }
 
-export function isPastExpiry(record) {
+export function isPastExpiry(record: SessionRecord) {
   return record.session.status === "open" && nowSeconds() >= record.session.expires_at;
 }
 
 /** Where Checkout sends the browser afterwards, with `{CHECKOUT_SESSION_ID}` filled in as Stripe does. */
-export function successRedirect(record) {
+export function successRedirect(record: SessionRecord) {
   const url = record.session.success_url;
   return url ? url.replaceAll("{CHECKOUT_SESSION_ID}", record.session.id) : null;
 }
