@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { startLocalNeon } from "../local-neon/server.mjs";
 import { startStripeEmulator } from "../stripe-emulator/server.mjs";
-import { runMigrations } from "./migrate.mjs";
+import { runMigrations } from "./migrate.ts";
 
 /**
  * @typedef {{
