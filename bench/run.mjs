@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseCli } from "../scripts/lib/args.mjs";
-import { runMigrations } from "../scripts/lib/migrate.mjs";
+import { runMigrations } from "../scripts/lib/migrate.ts";
 import { fixed, rotation, run } from "./lib/context.mjs";
 import { createAccounts } from "./lib/fixtures.mjs";
 import { describeMachine } from "./lib/machine.mjs";

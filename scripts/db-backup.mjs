@@ -24,7 +24,7 @@ import {
   writeFileAtomic,
 } from "./lib/backup.mjs";
 import { DEFAULT_POLICY, pruneBackups } from "./lib/backup-retention.mjs";
-import { connect, redactUrl } from "./lib/migrations.mjs";
+import { connect, redactUrl } from "./lib/migrations.ts";
 import { createReport, StepFailed } from "./lib/report-table.mjs";
 
 const USAGE = `

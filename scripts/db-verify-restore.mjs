@@ -20,7 +20,7 @@ import {
   tail,
   withDatabaseName,
 } from "./lib/backup.mjs";
-import { connect, redactUrl } from "./lib/migrations.mjs";
+import { connect, redactUrl } from "./lib/migrations.ts";
 import { createReport, StepFailed } from "./lib/report-table.mjs";
 
 const USAGE = `

@@ -5,8 +5,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { parseCli } from "./lib/args.mjs";
-import { runMigrations } from "./lib/migrate.mjs";
-import { redactUrl } from "./lib/migrations.mjs";
+import { runMigrations } from "./lib/migrate.ts";
+import { redactUrl } from "./lib/migrations.ts";
 import { startEmbeddedPostgres } from "./local-neon/embedded.ts";
 import { startLocalNeon } from "./local-neon/server.ts";
 import { startStripeEmulator } from "./stripe-emulator/server.ts";

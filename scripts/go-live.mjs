@@ -349,11 +349,11 @@ const migrations = once(async () => {
   const url = database();
   if (values.migrate) {
     say("  npm run db:migrate ...");
-    const migrated = await runScript("scripts/db-migrate.mjs", [], { DATABASE_URL: url });
+    const migrated = await runScript("scripts/db-migrate.ts", [], { DATABASE_URL: url });
     if (migrated.code !== 0) throw new Error(`db:migrate: ${failureSummary(migrated.output)}`);
   }
   say("  npm run db:status ...");
-  const { code, output } = await runScript("scripts/db-status.mjs", [], { DATABASE_URL: url });
+  const { code, output } = await runScript("scripts/db-status.ts", [], { DATABASE_URL: url });
   if (code !== 0) throw new Error(`db:status: ${failureSummary(output)}`);
   return `${values.migrate ? "db:migrate, then " : ""}db:status: ${/OK: (.*)/.exec(output)?.[1] ?? "up to date"}`;
 });

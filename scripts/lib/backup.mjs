@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { appliedLevels, readJournal } from "./migrations.mjs";
+import { appliedLevels, readJournal } from "./migrations.ts";
 
 export const MANIFEST_FORMAT = "tollgate-backup-manifest/1";
 export const MANIFEST_SUFFIX = ".manifest.json";

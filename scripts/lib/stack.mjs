@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { startLocalNeon } from "../local-neon/server.ts";
 import { startStripeEmulator } from "../stripe-emulator/server.ts";
-import { runMigrations } from "./migrate.mjs";
+import { runMigrations } from "./migrate.ts";
 
 /**
  * @typedef {{

@@ -1,6 +1,7 @@
 import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
 import type { ConfigProblem, ConfigResult } from "../config/index.ts";
 import { createDatabase } from "../db/client.ts";
+import functionChecksums from "../db/functions/checksums.json" with { type: "json" };
 
 export type CheckStatus = "pass" | "warn" | "fail";
 export type Check = { status: CheckStatus; detail: string; problems?: ConfigProblem[] };
@@ -24,18 +25,31 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+/** The function files this bundle was built with (file → SHA-256), as npm run db:generate wrote them. */
+const FUNCTION_CHECKSUMS = JSON.stringify(functionChecksums);
+
 const LEVEL_ONLY = "select coalesce(max(created_at), 0)::text as level from drizzle.__drizzle_migrations";
+// How many of the bundle's function files ($1) db:migrate never applied here with this content. A
+// database applied newer content after it (a Worker rolled back) is not behind.
+const FUNCTIONS_BEHIND = `(select count(*) from jsonb_each_text($1::jsonb) m where not exists (
+    select 1 from drizzle.__tollgate_functions f where f.file = m.key and f.checksum = m.value))::int`;
+const LEVEL_AND_FUNCTIONS = `select coalesce(max(created_at), 0)::text as level,
+  ${FUNCTIONS_BEHIND} as functions_behind
+  from drizzle.__drizzle_migrations`;
 // The heartbeat rides along in the same statement, so readiness stays one round trip.
 const LEVEL_AND_HEARTBEAT = `select coalesce(max(created_at), 0)::text as level,
+  ${FUNCTIONS_BEHIND} as functions_behind,
   (select extract(epoch from now() - max(h.seen_at))::float8 from worker_heartbeats h) as heartbeat_age_s
   from drizzle.__drizzle_migrations`;
 
 type DatabaseChecks = { database: Check; schema: Check; heartbeat?: Check };
 
-function schemaCheck(level: number): Check {
-  return level >= LATEST_MIGRATION_LEVEL
-    ? { status: "pass", detail: `at ${LATEST_MIGRATION_TAG}` }
-    : { status: "fail", detail: `behind ${LATEST_MIGRATION_TAG}: run npm run db:migrate` };
+/** functionsBehind: undefined when the database has no record of function files at all. */
+function schemaCheck(level: number, functionsBehind: number | undefined): Check {
+  if (level < LATEST_MIGRATION_LEVEL)
+    return { status: "fail", detail: `behind ${LATEST_MIGRATION_TAG}: run npm run db:migrate` };
+  if (functionsBehind !== 0) return { status: "fail", detail: "functions behind: run npm run db:migrate" };
+  return { status: "pass", detail: `at ${LATEST_MIGRATION_TAG}` };
 }
 
 /**
@@ -53,9 +67,9 @@ function heartbeatCheck(age: number | null, staleAfterS: number): Check {
 }
 
 /**
- * Database reachable and schema at the bundle's migration level (and, where a consumer is expected, its
- * heartbeat), in one statement. Details name the failure class only: a driver message can carry a host
- * name or a connection string.
+ * Database reachable, schema at the bundle's migration level with its function files applied (and,
+ * where a consumer is expected, its heartbeat), in one statement. Details name the failure class only:
+ * a driver message can carry a host name or a connection string.
  */
 async function checkDatabase(
   databaseUrl: string,
@@ -63,20 +77,25 @@ async function checkDatabase(
   heartbeatStaleAfterS?: number,
 ): Promise<DatabaseChecks> {
   const { sql } = createDatabase({ DATABASE_URL: databaseUrl, LOCAL_NEON_URL: localNeonUrl });
-  const query = heartbeatStaleAfterS === undefined ? LEVEL_ONLY : LEVEL_AND_HEARTBEAT;
+  const query = heartbeatStaleAfterS === undefined ? LEVEL_AND_FUNCTIONS : LEVEL_AND_HEARTBEAT;
   try {
     let rows: Record<string, unknown>[];
     try {
-      rows = (await withTimeout(sql.query(query), DATABASE_TIMEOUT_MS)) as Record<string, unknown>[];
+      const statement = sql.query(query, [FUNCTION_CHECKSUMS]);
+      rows = (await withTimeout(statement, DATABASE_TIMEOUT_MS)) as Record<string, unknown>[];
     } catch (error) {
-      // A schema too old to have worker_heartbeats: the migration level alone tells what is missing.
-      if ((error as { code?: string }).code !== "42P01" || query === LEVEL_ONLY) throw error;
+      // A schema too old to have worker_heartbeats, or never migrated by a runner that records function
+      // files: the migration level alone tells what is missing.
+      if ((error as { code?: string }).code !== "42P01") throw error;
       rows = (await withTimeout(sql.query(LEVEL_ONLY), DATABASE_TIMEOUT_MS)) as Record<string, unknown>[];
     }
     const row = rows[0] ?? {};
     const checks: DatabaseChecks = {
       database: { status: "pass", detail: "reachable" },
-      schema: schemaCheck(Number(row.level)),
+      schema: schemaCheck(
+        Number(row.level),
+        "functions_behind" in row ? Number(row.functions_behind) : undefined,
+      ),
     };
     if (heartbeatStaleAfterS !== undefined) {
       const age = row.heartbeat_age_s;

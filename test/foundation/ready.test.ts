@@ -1,8 +1,10 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import checksums from "../../src/db/functions/checksums.json" with { type: "json" };
 import worker from "../../src/index.ts";
 import { call } from "../support/http.ts";
+import { rawSql } from "../support/ledger.ts";
 
 function fetchWith(overrides: Record<string, string>) {
   return worker.fetch(
@@ -60,6 +62,37 @@ describe("GET /api/ready", () => {
     expect(response.status).toBe(503);
     expect(body.checks.database?.status).toBe("pass");
     expect(body.checks.schema?.status).toBe("fail");
+  });
+
+  it("fails the schema check, naming the command, when a function file's content was never applied", async () => {
+    const jobs = checksums["jobs.sql"];
+    await rawSql("update drizzle.__tollgate_functions set checksum = 'older' where file = 'jobs.sql'");
+    try {
+      const response = await call("/api/ready");
+      const body = (await response.json()) as { checks: Record<string, { status: string; detail: string }> };
+      expect(response.status).toBe(503);
+      expect(body.checks.database?.status).toBe("pass");
+      expect(body.checks.schema).toEqual({
+        status: "fail",
+        detail: "functions behind: run npm run db:migrate",
+      });
+    } finally {
+      await rawSql("update drizzle.__tollgate_functions set checksum = $1 where file = 'jobs.sql'", [jobs]);
+    }
+  });
+
+  it("stays ready when the database applied newer function content after the bundle's (a rolled-back Worker)", async () => {
+    await rawSql(
+      "insert into drizzle.__tollgate_functions (file, checksum, applied_at) values ('jobs.sql', 'newer', now() + interval '1 minute')",
+    );
+    try {
+      const response = await call("/api/ready");
+      const body = (await response.json()) as { checks: Record<string, { status: string }> };
+      expect(response.status).toBe(200);
+      expect(body.checks.schema?.status).toBe("pass");
+    } finally {
+      await rawSql("delete from drizzle.__tollgate_functions where checksum = 'newer'");
+    }
   });
 
   it("fails the config check, naming the rule, for a production config with dev defaults", async () => {

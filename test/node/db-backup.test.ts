@@ -15,8 +15,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupBaseName, MANIFEST_FORMAT } from "../../scripts/lib/backup.mjs";
 import { isoWeek } from "../../scripts/lib/backup-retention.mjs";
-import { runMigrations } from "../../scripts/lib/migrate.mjs";
-import { readJournal } from "../../scripts/lib/migrations.mjs";
+import { runMigrations } from "../../scripts/lib/migrate.ts";
+import { readJournal } from "../../scripts/lib/migrations.ts";
 import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const admin = testDatabaseUrl();

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMigrations } from "../../scripts/lib/migrate.mjs";
-import { readJournal } from "../../scripts/lib/migrations.mjs";
+import { runMigrations } from "../../scripts/lib/migrate.ts";
+import { FUNCTION_FILES, readJournal } from "../../scripts/lib/migrations.ts";
 import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const admin = testDatabaseUrl();
@@ -17,7 +17,7 @@ const status = (...args: string[]) =>
   new Promise<Result>((resolve) => {
     execFile(
       process.execPath,
-      ["scripts/db-status.mjs", ...args],
+      ["scripts/db-status.ts", ...args],
       { encoding: "utf8" },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
@@ -32,7 +32,25 @@ describe("npm run db:status", () => {
     expect(result.code, result.stdout).toBe(0);
     for (const { tag } of readJournal())
       expect(result.stdout).toMatch(new RegExp(`\\| ${tag} +\\| \\S+ +\\| applied`));
+    for (const file of FUNCTION_FILES) expect(result.stdout).toMatch(new RegExp(`\\| ${file} +\\| current`));
     expect(result.stdout).toContain("up to date");
+  });
+
+  it("exits 1 and names a function file applied with other content, or never applied", async () => {
+    await withDatabase(url, async (c) => {
+      await c.query("update drizzle.__tollgate_functions set checksum = 'older' where file = 'jobs.sql'");
+      await c.query("delete from drizzle.__tollgate_functions where file = 'ops.sql'");
+    });
+    const result = await status("--database-url", url);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/\| jobs\.sql +\| CHANGED/);
+    expect(result.stdout).toMatch(/\| ops\.sql +\| MISSING/);
+    expect(result.stdout).toMatch(/\| ledger\.sql +\| current/);
+    expect(result.stdout).toContain(
+      "not current: jobs.sql (changed), ops.sql (missing); run npm run db:migrate",
+    );
+    await runMigrations(url);
+    expect((await status("--database-url", url)).code).toBe(0);
   });
 
   it("exits 1 and names the pending migration when the newest one is not applied", async () => {

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMigrations } from "../../scripts/lib/migrate.mjs";
+import { runMigrations } from "../../scripts/lib/migrate.ts";
 import { testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 const admin = testDatabaseUrl();

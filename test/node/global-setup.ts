@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { runMigrations } from "../../scripts/lib/migrate.mjs";
+import { runMigrations } from "../../scripts/lib/migrate.ts";
 import { startEmbeddedPostgres } from "../../scripts/local-neon/embedded.ts";
 import { startLocalNeon } from "../../scripts/local-neon/server.ts";
 import { startStripeEmulator } from "../../scripts/stripe-emulator/server.ts";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMigrations } from "../../scripts/lib/migrate.mjs";
+import { runMigrations } from "../../scripts/lib/migrate.ts";
 import { startLocalNeon } from "../../scripts/local-neon/server.ts";
 import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres.ts";
 
