@@ -25,7 +25,7 @@ import {
 } from "./lib/backup.mjs";
 import { DEFAULT_POLICY, pruneBackups } from "./lib/backup-retention.mjs";
 import { connect, redactUrl } from "./lib/migrations.ts";
-import { createReport, StepFailed } from "./lib/report-table.mjs";
+import { createReport, StepFailed } from "./lib/report-table.ts";
 
 const USAGE = `
 Usage: npm run db:backup [-- --out DIR] [--database-url URL] [--keep-daily N] [--keep-weekly N]

@@ -14,7 +14,7 @@ import {
   readJournal,
   redactUrl,
 } from "./lib/migrations.ts";
-import { formatTable } from "./lib/report-table.mjs";
+import { formatTable } from "./lib/report-table.ts";
 
 const { values } = parseCli({
   usage: `

@@ -21,7 +21,7 @@ import {
   withDatabaseName,
 } from "./lib/backup.mjs";
 import { connect, redactUrl } from "./lib/migrations.ts";
-import { createReport, StepFailed } from "./lib/report-table.mjs";
+import { createReport, StepFailed } from "./lib/report-table.ts";
 
 const USAGE = `
 Usage: npm run db:verify-restore -- --backup PATH [--database-url URL | --target-url URL] [--keep]

@@ -19,8 +19,8 @@ import {
   readWorkerConfigs,
   secretValueProblems,
 } from "./lib/checks-config.mjs";
-import { bearer, describeAnswer, normalizeBaseUrl, request } from "./lib/http.mjs";
-import { formatTable } from "./lib/report-table.mjs";
+import { bearer, describeAnswer, normalizeBaseUrl, request } from "./lib/http.ts";
+import { formatTable } from "./lib/report-table.ts";
 
 /** @typedef {import("./lib/checks-checklist.mjs").Outcome} Outcome */
 /** @typedef {import("./lib/checks-checklist.mjs").Line} Line */

@@ -2,8 +2,8 @@
 // npm run monitor: the checks a scheduler runs (Backend Monitor); alerts a Slack-compatible webhook.
 import { parseCli } from "./lib/args.mjs";
 import { PLAYBOOK, runOperationalChecks } from "./lib/checks.mjs";
-import { normalizeBaseUrl } from "./lib/http.mjs";
-import { formatTable } from "./lib/report-table.mjs";
+import { normalizeBaseUrl } from "./lib/http.ts";
+import { formatTable } from "./lib/report-table.ts";
 
 const USAGE = `
 Usage: npm run monitor -- --url <base> [--token T] [--dry-run]

@@ -3,8 +3,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { parseCli } from "./lib/args.mjs";
-import { bearer, describeAnswer, normalizeBaseUrl, request, sleep } from "./lib/http.mjs";
-import { createReport, StepFailed } from "./lib/report-table.mjs";
+import { bearer, describeAnswer, normalizeBaseUrl, request, sleep } from "./lib/http.ts";
+import { createReport, StepFailed } from "./lib/report-table.ts";
 
 const USAGE = `
 Usage: npm run smoke -- --url <base> [--api-key K] [--admin-token T] [--bootstrap [--save-key FILE]]
@@ -85,7 +85,7 @@ report.log(base);
 
 /** Fails the step with the answer's status and problem code unless it has the expected status. */
 function expectStatus(
-  /** @type {import("./lib/http.mjs").HttpAnswer} */ answer,
+  /** @type {import("./lib/http.ts").HttpAnswer} */ answer,
   /** @type {number} */ status,
 ) {
   if (answer.status !== status) throw new Error(`expected ${status}, got ${describeAnswer(answer)}`);

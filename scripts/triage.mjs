@@ -2,8 +2,8 @@
 // npm run triage: first look at a Tollgate deployment during an incident. Reads only; changes nothing.
 import { parseCli } from "./lib/args.mjs";
 import { checkHealth, checkMetrics, checkReady, exitCodeFor, playbookLink } from "./lib/checks.mjs";
-import { normalizeBaseUrl } from "./lib/http.mjs";
-import { formatTable } from "./lib/report-table.mjs";
+import { normalizeBaseUrl } from "./lib/http.ts";
+import { formatTable } from "./lib/report-table.ts";
 
 const USAGE = `
 Usage: npm run triage -- --url <base> [--token T] [--json]

@@ -1,6 +1,6 @@
 // Budgets (pass/fail) and the Markdown report, both computed from the results object alone, so the
 // committed latest.md can always be regenerated from latest.json.
-import { formatTable } from "../../scripts/lib/report-table.mjs";
+import { formatTable } from "../../scripts/lib/report-table.ts";
 
 export const BUNDLE_BUDGET_BYTES = 1024 * 1024;
 /** POST /api/jobs may cost at most this much more than one `select 1` through the same path. */

@@ -1,7 +1,7 @@
 // go-live's Stripe lines against a running deployment (local and staging only: they buy credits):
 // the checkout's Idempotency-Key, and a signed webhook event delivered twice crediting once.
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { bearer, describeAnswer, request } from "./http.mjs";
+import { bearer, describeAnswer, request } from "./http.ts";
 
 /**
  * @typedef {{ id: string, accountId: string, packId: string, credits: number, amount: number,

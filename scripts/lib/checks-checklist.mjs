@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ANCHORS, FIGURES, githubSlug, PLAYBOOK } from "./checks.mjs";
 import { checkWebhookReplay } from "./checks-billing.mjs";
 import { fileExists, originProblems } from "./checks-config.mjs";
-import { describeAnswer } from "./http.mjs";
+import { describeAnswer } from "./http.ts";
 
 /** @typedef {{ status: "pass" | "fail" | "manual" | "n/a" | "skip", detail: string }} Outcome */
 /** @typedef {{ section: string, text: string, sub?: boolean, run: () => Promise<Outcome> }} Line */

@@ -1,6 +1,6 @@
 // The checks triage and monitor share: /api/health, /api/ready and every figure of /api/ops/metrics
 // against its alert threshold, each problem with its likely cause and its runbook in the playbook.
-import { bearer, describeAnswer, request } from "./http.mjs";
+import { bearer, describeAnswer, request } from "./http.ts";
 
 export const PLAYBOOK = "docs/INCIDENT_RESPONSE_PLAYBOOK.md";
 

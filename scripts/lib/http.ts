@@ -1,16 +1,30 @@
 // HTTP for the operations commands (triage, smoke, monitor, go-live): bounded time, JSON in and out,
 // and errors that name the failure class, never a token or a response body that could hold one.
 
-/** @typedef {{ status: number, ok: boolean, headers: Headers, body: any, text: string, ms: number }} HttpAnswer */
+export type HttpAnswer = {
+  status: number;
+  ok: boolean;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON body, read field by field by each check
+  body: any;
+  text: string;
+  ms: number;
+};
+
+export type RequestOptions = {
+  method?: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: string;
+  timeoutMs?: number;
+};
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
  * The base URL an operator passes (`--url`, or BACKEND_BASE_URL), without a trailing slash.
- * @param {string | undefined} raw
- * @returns {string}
  */
-export function normalizeBaseUrl(raw) {
+export function normalizeBaseUrl(raw: string | undefined): string {
   const value = (raw ?? "").trim();
   const url = URL.parse(value);
   if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username) {
@@ -22,20 +36,16 @@ export function normalizeBaseUrl(raw) {
 /**
  * One request. Resolves with the status, headers and parsed body whatever the status; rejects only when
  * no answer came (refused, DNS, timeout), with a message that names which.
- * @param {string} url
- * @param {{ method?: string, headers?: Record<string, string>, json?: unknown, body?: string,
- *   timeoutMs?: number }} [options]
- * @returns {Promise<HttpAnswer>}
  */
-export async function request(url, options = {}) {
-  const headers = { accept: "application/json", ...(options.headers ?? {}) };
+export async function request(url: string, options: RequestOptions = {}): Promise<HttpAnswer> {
+  const headers: Record<string, string> = { accept: "application/json", ...(options.headers ?? {}) };
   let body = options.body;
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
     headers["content-type"] = "application/json";
   }
   const started = Date.now();
-  let response;
+  let response: Response;
   try {
     response = await fetch(url, {
       method: options.method ?? (body === undefined ? "GET" : "POST"),
@@ -66,10 +76,9 @@ export async function request(url, options = {}) {
   };
 }
 
-/** @param {unknown} error @param {string} url @param {number} timeoutMs */
-function describeFetchError(error, url, timeoutMs) {
+function describeFetchError(error: unknown, url: string, timeoutMs: number) {
   const where = new URL(url).host;
-  const err = /** @type {{ name?: string, cause?: { code?: string } }} */ (error);
+  const err = error as { name?: string; cause?: { code?: string } };
   if (err?.name === "TimeoutError" || err?.name === "AbortError")
     return `no answer from ${where} in ${timeoutMs} ms`;
   const code = err?.cause?.code;
@@ -80,9 +89,8 @@ function describeFetchError(error, url, timeoutMs) {
 
 /**
  * What a problem+json answer says, in one line: `401 unauthorized: The API key is unknown.`
- * @param {HttpAnswer} answer
  */
-export function describeAnswer(answer) {
+export function describeAnswer(answer: HttpAnswer): string {
   const body = answer.body;
   if (body && typeof body === "object" && ("code" in body || "detail" in body)) {
     return `${answer.status} ${body.code ?? ""}${body.detail ? `: ${body.detail}` : ""}`.trim();
@@ -90,7 +98,7 @@ export function describeAnswer(answer) {
   return `HTTP ${answer.status}`;
 }
 
-/** @param {string | undefined} token */
-export const bearer = (token) => (token ? { authorization: `Bearer ${token}` } : {});
+export const bearer = (token: string | undefined): Record<string, string> =>
+  token ? { authorization: `Bearer ${token}` } : {};
 
-export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,28 +1,25 @@
 // Progress lines while an operations command runs, and one pass/fail table at the end.
 
-/** @typedef {"pass" | "fail" | "skip"} Result */
-/** @typedef {{ check: string, result: Result, detail: string }} Row */
+export type Result = "pass" | "fail" | "skip";
+export type Row = { check: string; result: Result; detail: string };
 
 /** Thrown by `step` after it has recorded and printed the failure, so callers only decide what comes next. */
 export class StepFailed extends Error {}
 
-/** @param {string[]} headers @param {string[][]} rows */
-export function formatTable(headers, rows) {
-  rows = rows.map((r) => r.map((c) => (c ?? "").replace(/\s*\n\s*/g, " / ")));
+export function formatTable(headers: string[], rawRows: (string | undefined)[][]): string {
+  const rows = rawRows.map((r) => r.map((c) => (c ?? "").replace(/\s*\n\s*/g, " / ")));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (/** @type {string[]} */ cells) =>
-    `| ${cells.map((c, i) => (c ?? "").padEnd(widths[i])).join(" | ")} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (c ?? "").padEnd(widths[i] ?? 0)).join(" | ")} |`;
   return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-/** @param {string} prefix the command name, e.g. "db:backup" */
-export function createReport(prefix) {
-  /** @type {Row[]} */
-  const rows = [];
-  const log = (/** @type {string} */ line) => process.stdout.write(`${prefix}: ${line}\n`);
+/** `prefix`: the command name, e.g. "db:backup". */
+export function createReport(prefix: string) {
+  const rows: Row[] = [];
+  const log = (line: string) => process.stdout.write(`${prefix}: ${line}\n`);
 
-  /** @param {string} check @param {Result} result @param {string} [detail] */
-  const record = (check, result, detail = "") => {
+  const record = (check: string, result: Result, detail = "") => {
     rows.push({ check, result, detail });
     log(`  ${result === "fail" ? "FAIL" : result}${detail ? `: ${detail}` : ""}`);
   };
@@ -34,20 +31,19 @@ export function createReport(prefix) {
     /**
      * Prints the step, runs it and records pass with the detail it returns (a `{ skip }` object records
      * skip), or fail with the error's message, then throws StepFailed.
-     * @template T
-     * @param {string} check
-     * @param {() => Promise<T>} fn
-     * @param {(value: T) => string | { skip: string }} [describe]
-     * @returns {Promise<T>}
      */
-    async step(check, fn, describe = (v) => (typeof v === "string" ? v : "")) {
+    async step<T>(
+      check: string,
+      fn: () => Promise<T>,
+      describe: (value: T) => string | { skip: string } = (v) => (typeof v === "string" ? v : ""),
+    ): Promise<T> {
       log(`${check} ...`);
-      let value;
+      let value: T;
       try {
         value = await fn();
       } catch (error) {
-        record(check, "fail", /** @type {Error} */ (error).message);
-        throw new StepFailed(/** @type {Error} */ (error).message, { cause: error });
+        record(check, "fail", (error as Error).message);
+        throw new StepFailed((error as Error).message, { cause: error });
       }
       const detail = describe(value);
       if (typeof detail === "object") record(check, "skip", detail.skip);
