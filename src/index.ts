@@ -11,7 +11,7 @@ const app = createApp();
 
 /**
  * The Worker: HTTP API, queue consumer and cron in one bundle; wrangler environments pick the role
- * (docs/ARCHITECTURE.md, "Deployment roles"). Each entry point parses the config once, fails closed
+ * (docs/ARCHITECTURE.md, Deployment roles). Each entry point parses the config once, fails closed
  * when it is invalid, and hands the services it built to everything it runs. Every invocation is
  * logged (one line per request, queue batch and cron tick) and, with SENTRY_DSN, reported to Sentry.
  */

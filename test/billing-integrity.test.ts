@@ -28,7 +28,7 @@ import { balanceOf, expectLedgerOk, makeAccount, rawSql } from "./support/ledger
 import { countStatements } from "./support/statements.ts";
 
 /**
- * The billing checklist (MVP_GO_LIVE_CHECKLIST "Stripe"): a paid Checkout Session credits its account
+ * The billing checklist (docs/GO_LIVE_CHECKLIST.md, "Stripe"): a paid Checkout Session credits its account
  * exactly once, whatever Stripe, the network, the database or an attacker do. The ledger invariants
  * (I1–I6, I4 included) hold after every test.
  */

@@ -46,7 +46,8 @@ export function scrubLogMessage(message: string): string {
 }
 
 /**
- * better-auth for one request (DESIGN §4: nothing bound to a database at module scope).
+ * better-auth for one request (docs/ARCHITECTURE.md, One statement per operation: nothing bound to a database
+ * at module scope).
  *
  * Transactions: the drizzle adapter runs on the Neon HTTP client, which has no interactive
  * transactions, so `transaction: false`. better-auth then writes sign-up as separate statements (user,

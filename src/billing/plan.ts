@@ -31,8 +31,9 @@ function metadataCredits(value: string | undefined): number | null {
 }
 
 /**
- * What to do with one event about one Checkout Session (also used by reconciliation, with its own
- * event id). Pure: the decision is made here, the effect in one SQL statement (`fulfilCheckout`); `processCheckoutEvent` runs both.
+ * What to do with one event about one Checkout Session (also used by reconciliation, with its own event id).
+ * Pure: the decision is made here, the effect in one SQL statement (`fulfilCheckout`); `processCheckoutEvent`
+ * runs both.
  */
 export function planFulfilment(
   event: { id: string; type: string; source: FulfilmentInput["source"] },

@@ -1,10 +1,11 @@
 import type { Config } from "./schema.ts";
 
 /**
- * Origin policy (DESIGN §9). Every origin, configured or presented, goes through the WHATWG URL parser
- * and is compared as its serialized origin: scheme + lowercased host + port, with default ports
- * dropped. Nothing is matched by prefix, suffix or regex, so `https://app.tollgate.example.evil.com`
- * and `https://evilapp.tollgate.example` are simply different strings.
+ * Origin policy (docs/ARCHITECTURE.md, Configuration rules). Every origin, configured or presented, goes
+ * through the WHATWG URL parser and is compared as its serialized origin: scheme + lowercased host + port,
+ * with default ports dropped. Nothing is matched by prefix, suffix or regex, so
+ * `https://app.tollgate.example.evil.com` and `https://evilapp.tollgate.example` are simply different
+ * strings.
  */
 
 export type OriginFlags = { allowLocalhost: boolean; allowNull: boolean };

@@ -13,8 +13,9 @@ export const DEV_DEFAULT_SECRETS = [
 export type ConfigProblem = { rule: string; variable: string; message: string };
 
 /**
- * Environment-specific rules on top of the schema (DESIGN §9). Outside production these only
- * describe; in production each one makes the config invalid and `/api/ready` fail, naming the rule.
+ * Environment-specific rules on top of the schema (docs/ARCHITECTURE.md, Configuration rules). Outside
+ * production these only describe; in production each one makes the config invalid and `/api/ready` fail,
+ * naming the rule.
  */
 export function checkConfigRules(config: Config): ConfigProblem[] {
   if (config.ENVIRONMENT !== "production") return [];

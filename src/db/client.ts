@@ -20,8 +20,8 @@ function useLocalNeon(localNeonUrl: string | undefined) {
 }
 
 /**
- * The one place a database client is made, once per invocation (docs/ARCHITECTURE.md, "One round trip
- * per request"): every statement is one HTTPS round trip to Neon, with no connection to set up or leak.
+ * The one place a database client is made, once per invocation (docs/ARCHITECTURE.md, One statement
+ * per operation): every statement is one HTTPS round trip to Neon, with no connection to set up or leak.
  * `db` (drizzle) serves better-auth's adapter only; Tollgate's own statements go through `sql`.
  */
 export function createDatabase(target: Pick<Config, "DATABASE_URL" | "LOCAL_NEON_URL">) {

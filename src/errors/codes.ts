@@ -1,6 +1,6 @@
 /**
- * The closed list of error codes (DESIGN §5). Clients switch on `code`, so a code is never renamed
- * and a new failure gets a new entry here rather than a free-form string somewhere else.
+ * The closed list of error codes (docs/ARCHITECTURE.md, Errors). Clients switch on `code`, so a code is never
+ * renamed and a new failure gets a new entry here rather than a free-form string somewhere else.
  */
 export const ERROR_CODES = {
   bad_request: { status: 400, title: "Bad request" },

@@ -5,7 +5,7 @@ import { ERROR_CODE_LIST, ERROR_CODES, type ErrorCode } from "./codes.ts";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
-/** RFC 9457 problem details, extended with `code` and `request_id` (DESIGN §5). */
+/** RFC 9457 problem details, extended with `code` and `request_id` (docs/ARCHITECTURE.md, Errors). */
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: "https://tollgate.dev/problems/not_found" }),

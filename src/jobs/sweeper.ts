@@ -13,12 +13,12 @@ export type SweepOptions = { resendAfterSeconds?: number; limit?: number };
 export type SweepSummary = Record<SweepAction, number> & { sent: number; send_failed: number };
 
 /**
- * The every-minute outbox and lease sweeper (DESIGN §7), one statement: expires holds past their TTL
- * (their jobs → expired), takes back jobs whose lease ended (→ queued, or dead_lettered with the hold
- * released when that was the last attempt), and marks jobs still queued long after they were due;
- * then sends a message for every job it took back or marked. Two sweeps at once cannot both act: the
- * function lets one run and the other return nothing, and a message sent twice is harmless anyway
- * (the claim runs a job once).
+ * The every-minute outbox and lease sweeper (docs/ARCHITECTURE.md, Jobs), one statement: expires holds past
+ * their TTL (their jobs → expired), takes back jobs whose lease ended (→ queued, or dead_lettered with the
+ * hold released when that was the last attempt), and marks jobs still queued long after they were due; then
+ * sends a message for every job it took back or marked. Two sweeps at once cannot both act: the function lets
+ * one run and the other return nothing, and a message sent twice is harmless anyway (the claim runs a job
+ * once).
  */
 export async function sweepStaleJobs(
   { database, env }: Services,

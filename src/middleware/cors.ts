@@ -24,11 +24,11 @@ function appendVary(c: Context) {
 }
 
 /**
- * CORS for CORS_ALLOW_ORIGINS (DESIGN §9). An allowed origin is echoed exactly, with credentials;
- * `*` is never sent, so a credentialed response is never readable by every site. Every response
- * varies on `Origin`, so a cache never serves one origin's answer to another. A preflight from an
- * origin that is not allowed is refused outright (403 `origin_not_allowed`) rather than answered
- * without headers, so the failure is visible in the network log.
+ * CORS for CORS_ALLOW_ORIGINS (docs/ARCHITECTURE.md, Configuration rules). An allowed origin is echoed
+ * exactly, with credentials; `*` is never sent, so a credentialed response is never readable by every site.
+ * Every response varies on `Origin`, so a cache never serves one origin's answer to another. A preflight from
+ * an origin that is not allowed is refused outright (403 `origin_not_allowed`) rather than answered without
+ * headers, so the failure is visible in the network log.
  *
  * This only decides what browsers may *read*; whether a cookie session may *change* anything is the
  * authentication step's CSRF rule (AUTH_ORIGIN_ALLOWLIST).

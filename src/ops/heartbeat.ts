@@ -12,11 +12,11 @@ export type HeartbeatOptions = { now?: Date };
 export type HeartbeatOutcome = { via: "queue" | "legacy_poller" | "none"; deployment: string };
 
 /**
- * The every-minute heartbeat (DESIGN §8): a `{kind: "heartbeat"}` message through the jobs queue,
- * which the consumer records in `worker_heartbeats`. Its age therefore measures the whole path —
- * producer, queue, consumer, database — not just this cron. Without Queues (the legacy poller, which
- * runs inside this very cron) it is recorded directly, since the cron being alive is the poller
- * being alive. A send that fails throws: the tick fails and is reported, and the age keeps growing.
+ * The every-minute heartbeat (docs/ARCHITECTURE.md, Operations): a `{kind: "heartbeat"}` message through the
+ * jobs queue, which the consumer records in `worker_heartbeats`. Its age therefore measures the whole path —
+ * producer, queue, consumer, database — not just this cron. Without Queues (the legacy poller, which runs
+ * inside this very cron) it is recorded directly, since the cron being alive is the poller being alive. A
+ * send that fails throws: the tick fails and is reported, and the age keeps growing.
  */
 export async function sendHeartbeat(
   { env, config, database }: Services,

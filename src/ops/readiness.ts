@@ -53,7 +53,7 @@ function schemaCheck(level: number, functionsBehind: number | undefined): Check 
 }
 
 /**
- * The consumer's heartbeat (DESIGN §8): `warn`, never `fail`, when it is older than
+ * The consumer's heartbeat (docs/ARCHITECTURE.md, Operations): `warn`, never `fail`, when it is older than
  * HEARTBEAT_STALE_AFTER_S. A stale consumer delays jobs but this Worker still serves, and a fail would
  * take it out of rotation for something a restart of the consumer fixes. None at all is a fresh
  * deployment before its first cron tick; the worker_heartbeat alert catches a consumer that never runs.

@@ -4,8 +4,8 @@ import { scrubText, secretValues } from "./scrub.ts";
 import { captureServerError } from "./sentry.ts";
 
 /**
- * Reports an unexpected error: one log line (the error's class, scrubbed message and the request id) and, when
- * SENTRY_DSN is set, one Sentry event carrying the request id. Callers report 5xx and unknown errors
+ * Reports an unexpected error: one log line (the error's class, scrubbed message and the request id) and,
+ * when SENTRY_DSN is set, one Sentry event carrying the request id. Callers report 5xx and unknown errors
  * only; Sentry's side drops anything that stands for a 4xx as well.
  */
 export function reportError(c: Context, error: unknown) {

@@ -3,7 +3,7 @@ import { releaseName } from "./release.ts";
 import { scrubEvent, secretValues } from "./scrub.ts";
 
 /**
- * Sentry, behind this one module (DESIGN §1, §8). Without SENTRY_DSN nothing here does anything: the
+ * Sentry, behind this one module. Without SENTRY_DSN nothing here does anything: the
  * handlers run unwrapped and the capture functions return at once. With it, fetch, queue and scheduled
  * run inside `withSentry`; only 5xx and unknown errors are reported, every event carries the request
  * (or invocation) id, `release` and `environment`, and `beforeSend` scrubs secrets from all of it.

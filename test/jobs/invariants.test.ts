@@ -7,8 +7,9 @@ const i5 = async () =>
   (await checkInvariants(ledgerDatabase())).invariants.find((row) => row.invariant === "I5");
 
 /**
- * I5 (DESIGN §3): each job has exactly one hold; succeeded ⇒ hold posted; failed, dead_lettered,
- * canceled, expired ⇒ voided. Each case breaks it on purpose (bypassing the functions) and puts it back.
+ * I5 (docs/ARCHITECTURE.md, The ledger model): each job has exactly one hold; succeeded ⇒ hold posted;
+ * failed, dead_lettered, canceled, expired ⇒ voided. Each case breaks it on purpose (bypassing the functions)
+ * and puts it back.
  */
 describe("ledger_check(): I5", () => {
   it("is reported and holds after real work", async () => {

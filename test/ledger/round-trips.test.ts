@@ -11,8 +11,9 @@ import { captureHold, expireHolds, placeHold, releaseHold } from "../support/hol
 import { countStatements, ledgerDatabase } from "../support/ledger.ts";
 
 /**
- * DESIGN §4: each ledger operation is one statement, one HTTPS round trip from a Worker. The local
- * Neon server counts the statements it runs per database; this file's database serves only it.
+ * docs/ARCHITECTURE.md, One statement per operation: each ledger operation is one statement, one HTTPS round
+ * trip from a Worker. The local Neon server counts the statements it runs per database; this file's database
+ * serves only it.
  */
 const database = ledgerDatabase();
 

@@ -40,7 +40,7 @@ const byName = (name: string) => {
 const secretsOf = (text: string) => new Set([...text.matchAll(/secrets\.([A-Z0-9_]+)/g)].map((m) => m[1]));
 const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps);
 
-/** The checklist's names (MVP_GO_LIVE_CHECKLIST.md, DESIGN §9) plus what a deploy needs besides. */
+/** The checklist's names (docs/GO_LIVE_CHECKLIST.md) plus what a deploy needs besides. */
 const MONITOR_SECRETS = ["BACKEND_ADMIN_TOKEN", "BACKEND_BASE_URL", "MONITOR_ALERT_WEBHOOK_URL"];
 const SMOKE_SECRETS = [
   "BACKEND_ADMIN_TOKEN",

@@ -24,8 +24,8 @@ if (testEnv.TEST_TEMPLATE_DATABASE) {
   testEnv.DATABASE_URL = url.toString();
 }
 
-// Every test file ends with the ledger invariants (DESIGN §3, I1–I6) checked on its own database, so
-// no test can leave money created, lost or spent twice behind it unnoticed.
+// Every test file ends with the ledger invariants (docs/ARCHITECTURE.md, The ledger model, I1–I6) checked on
+// its own database, so no test can leave money created, lost or spent twice behind it unnoticed.
 afterAll(async () => {
   await expectLedgerOk();
 });

@@ -68,7 +68,7 @@ export const ledgerAccounts = pgTable(
       sql`${t.debitsPending} between 0 and ${MAX_CREDITS} and ${t.debitsPosted} between 0 and ${MAX_CREDITS}
         and ${t.creditsPending} between 0 and ${MAX_CREDITS} and ${t.creditsPosted} between 0 and ${MAX_CREDITS}`,
     ),
-    // DESIGN §3: holds count against the balance, and the database makes overdrawing impossible.
+    // Holds count against the balance, and the database makes overdrawing impossible.
     check(
       "ledger_accounts_user_not_overdrawn_check",
       sql`${t.kind} <> 'user' or ${t.debitsPending} + ${t.debitsPosted} <= ${t.creditsPosted}`,

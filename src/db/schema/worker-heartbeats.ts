@@ -1,8 +1,8 @@
 import { bigint, index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /**
- * One row per heartbeat the jobs consumer received. The cron sends the heartbeat through the jobs
- * queue, so the age of the newest row measures the real consumer end to end (DESIGN §8).
+ * One row per heartbeat the jobs consumer received. The cron sends the heartbeat through the jobs queue, so
+ * the age of the newest row measures the real consumer end to end (docs/ARCHITECTURE.md, Operations).
  */
 export const workerHeartbeats = pgTable(
   "worker_heartbeats",

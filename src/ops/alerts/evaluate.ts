@@ -50,10 +50,10 @@ async function deliver({ env, config }: Services, due: DueNotification[]): Promi
 }
 
 /**
- * The every-minute alert evaluation (DESIGN §8): reads the metrics, evaluates every rule, records
- * the transitions (each firing and each recovery once, with the cooldown) and delivers what is due to
- * MONITOR_ALERT_WEBHOOK_URL and Sentry. A failing webhook never fails the tick: the notification
- * stays undelivered and the next tick retries it. Three statements at most.
+ * The every-minute alert evaluation (docs/ARCHITECTURE.md, Operations): reads the metrics, evaluates every
+ * rule, records the transitions (each firing and each recovery once, with the cooldown) and delivers what is
+ * due to MONITOR_ALERT_WEBHOOK_URL and Sentry. A failing webhook never fails the tick: the notification stays
+ * undelivered and the next tick retries it. Three statements at most.
  */
 export async function runAlerts(services: Services, options: AlertRunOptions = {}): Promise<AlertRun> {
   const { config, database } = services;
