@@ -1,5 +1,7 @@
 import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
 import type { ConfigProblem, ConfigResult } from "../config/index.ts";
+import { z } from "zod";
+import { parseRows } from "../db/call.ts";
 import { createDatabase } from "../db/client.ts";
 import functionChecksums from "../db/functions/checksums.json" with { type: "json" };
 
@@ -44,6 +46,13 @@ const LEVEL_AND_HEARTBEAT = `select coalesce(max(created_at), 0)::text as level,
 
 type DatabaseChecks = { database: Check; schema: Check; heartbeat?: Check };
 
+/** Absent columns: a schema too old to have them (the LEVEL_ONLY fallback). */
+const ReadinessRow = z.object({
+  level: z.string(),
+  functions_behind: z.number().int().optional(),
+  heartbeat_age_s: z.number().nullable().optional(),
+});
+
 /** functionsBehind: undefined when the database has no record of function files at all. */
 function schemaCheck(level: number, functionsBehind: number | undefined): Check {
   if (level < LATEST_MIGRATION_LEVEL)
@@ -79,29 +88,25 @@ async function checkDatabase(
   const { sql } = createDatabase({ DATABASE_URL: databaseUrl, LOCAL_NEON_URL: localNeonUrl });
   const query = heartbeatStaleAfterS === undefined ? LEVEL_AND_FUNCTIONS : LEVEL_AND_HEARTBEAT;
   try {
-    let rows: Record<string, unknown>[];
+    let rows: unknown;
     try {
-      const statement = sql.query(query, [FUNCTION_CHECKSUMS]);
-      rows = (await withTimeout(statement, DATABASE_TIMEOUT_MS)) as Record<string, unknown>[];
+      rows = await withTimeout(sql.query(query, [FUNCTION_CHECKSUMS]), DATABASE_TIMEOUT_MS);
     } catch (error) {
       // A schema too old to have worker_heartbeats, or never migrated by a runner that records function
       // files: the migration level alone tells what is missing.
       if ((error as { code?: string }).code !== "42P01") throw error;
-      rows = (await withTimeout(sql.query(LEVEL_ONLY), DATABASE_TIMEOUT_MS)) as Record<string, unknown>[];
+      rows = await withTimeout(sql.query(LEVEL_ONLY), DATABASE_TIMEOUT_MS);
     }
-    const row = rows[0] ?? {};
+    const [row] = parseRows("readiness", ReadinessRow, rows);
+    if (!row) throw new Error("readiness answered no row");
     const checks: DatabaseChecks = {
       database: { status: "pass", detail: "reachable" },
-      schema: schemaCheck(
-        Number(row.level),
-        "functions_behind" in row ? Number(row.functions_behind) : undefined,
-      ),
+      schema: schemaCheck(Number(row.level), row.functions_behind),
     };
     if (heartbeatStaleAfterS !== undefined) {
-      const age = row.heartbeat_age_s;
       checks.heartbeat =
-        "heartbeat_age_s" in row
-          ? heartbeatCheck(age === null || age === undefined ? null : Number(age), heartbeatStaleAfterS)
+        row.heartbeat_age_s !== undefined
+          ? heartbeatCheck(row.heartbeat_age_s, heartbeatStaleAfterS)
           : { status: "warn", detail: "unknown: the schema has no heartbeats yet" };
     }
     return checks;
