@@ -1,6 +1,6 @@
+import { z } from "zod";
 import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
 import type { ConfigProblem, ConfigResult } from "../config/index.ts";
-import { z } from "zod";
 import { parseRows } from "../db/call.ts";
 import { createDatabase } from "../db/client.ts";
 import functionChecksums from "../db/functions/checksums.json" with { type: "json" };
