@@ -22,8 +22,8 @@ import {
   tableRowCounts,
   tail,
   writeFileAtomic,
-} from "./lib/backup.mjs";
-import { DEFAULT_POLICY, pruneBackups } from "./lib/backup-retention.mjs";
+} from "./lib/backup.ts";
+import { DEFAULT_POLICY, pruneBackups } from "./lib/backup-retention.ts";
 import { connect, redactUrl } from "./lib/migrations.ts";
 import { createReport, StepFailed } from "./lib/report-table.ts";
 
@@ -217,7 +217,7 @@ async function backup(url) {
         renameSync(/** @type {string} */ (tempDump), join(outDir, dumpFile));
         tempDump = undefined;
         fsyncPath(outDir);
-        /** @type {import("./lib/backup.mjs").Manifest} */
+        /** @type {import("./lib/backup.ts").Manifest} */
         const manifest = {
           format: MANIFEST_FORMAT,
           database,

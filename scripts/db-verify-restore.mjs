@@ -19,7 +19,7 @@ import {
   tableRowCounts,
   tail,
   withDatabaseName,
-} from "./lib/backup.mjs";
+} from "./lib/backup.ts";
 import { connect, redactUrl } from "./lib/migrations.ts";
 import { createReport, StepFailed } from "./lib/report-table.ts";
 
@@ -219,7 +219,7 @@ async function prepareTarget() {
   return targetUrlOption;
 }
 
-/** @typedef {import("./lib/backup.mjs").Manifest} Manifest */
+/** @typedef {import("./lib/backup.ts").Manifest} Manifest */
 
 /** @param {import("pg").Client} target @param {Manifest} manifest */
 function checkRowCounts(target, manifest) {

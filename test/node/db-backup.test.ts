@@ -13,8 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backupBaseName, MANIFEST_FORMAT } from "../../scripts/lib/backup.mjs";
-import { isoWeek } from "../../scripts/lib/backup-retention.mjs";
+import { backupBaseName, MANIFEST_FORMAT } from "../../scripts/lib/backup.ts";
+import { isoWeek } from "../../scripts/lib/backup-retention.ts";
 import { runMigrations } from "../../scripts/lib/migrate.ts";
 import { readJournal } from "../../scripts/lib/migrations.ts";
 import { testDatabaseUrl, withDatabase } from "./postgres.ts";
