@@ -15,6 +15,7 @@ import { writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type pg from "pg";
 import { appliedLevels, readJournal } from "./migrations.ts";
+import type { Row } from "./report-table.ts";
 
 export const MANIFEST_FORMAT = "tollgate-backup-manifest/1";
 export const MANIFEST_SUFFIX = ".manifest.json";
@@ -316,4 +317,51 @@ export function readManifest(path: string): Manifest {
   const problem = manifestProblem(value);
   if (problem) throw new Error(`manifest ${path} is invalid: ${problem}`);
   return value as Manifest;
+}
+
+/** "12.3 MB": sizes in progress lines. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+}
+
+/**
+ * While a long pg_dump or pg_restore runs, logs how far it got every `everyMs` (a dump of a large
+ * database takes minutes and prints nothing itself). Returns the function that stops it.
+ */
+export function progressTicker(
+  log: (line: string) => void,
+  progress: () => Promise<string>,
+  everyMs = 10_000,
+): () => void {
+  const started = Date.now();
+  let busy = false;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    progress()
+      .catch(() => "")
+      .then((detail) => {
+        if (stopped) return;
+        const seconds = Math.round((Date.now() - started) / 1000);
+        log(`  ... ${seconds} s${detail ? `, ${detail}` : ""}`);
+      })
+      .finally(() => {
+        busy = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
+/** The failed rows of a report on one line ("check: why; ..."), or null when none failed. */
+export function failureSummary(rows: readonly Row[]): string | null {
+  const failed = rows.filter((r) => r.result === "fail");
+  if (failed.length === 0) return null;
+  return failed.map((r) => `${r.check}: ${r.detail}`.replace(/\s*\n\s*/g, " / ")).join("; ");
 }

@@ -33,7 +33,7 @@ const backup = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
   new Promise<Result>((resolve) => {
     execFile(
       process.execPath,
-      ["scripts/db-backup.mjs", ...args],
+      ["scripts/db-backup.ts", ...args],
       { encoding: "utf8", env },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
