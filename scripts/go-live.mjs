@@ -375,7 +375,7 @@ const restore = once(async () => {
   if (!scratch)
     throw new Error("SCRATCH_DATABASE_URL is not set: a restore is never tried on the production server");
   say("  npm run db:verify-restore -- --backup <that dump> ...");
-  const { code, output } = await runScript("scripts/db-verify-restore.mjs", ["--backup", path], {
+  const { code, output } = await runScript("scripts/db-verify-restore.ts", ["--backup", path], {
     DATABASE_URL: scratch,
   });
   if (code !== 0) throw new Error(`db:verify-restore: ${failureSummary(output)}`);

@@ -40,7 +40,7 @@ const node = (script: string, args: string[]) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
-const verify = (...args: string[]) => node("scripts/db-verify-restore.mjs", args);
+const verify = (...args: string[]) => node("scripts/db-verify-restore.ts", args);
 const databaseExists = (db: string) =>
   withDatabase(
     admin,
