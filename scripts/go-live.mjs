@@ -362,7 +362,7 @@ const backup = once(async () => {
   const url = database();
   const out = join(workDir, "backups");
   say("  npm run db:backup -- --out <temporary directory> ...");
-  const { code, output } = await runScript("scripts/db-backup.mjs", ["--out", out], { DATABASE_URL: url });
+  const { code, output } = await runScript("scripts/db-backup.ts", ["--out", out], { DATABASE_URL: url });
   if (code !== 0) throw new Error(`db:backup: ${failureSummary(output)}`);
   const dump = readdirSync(out).find((f) => f.endsWith(".dump"));
   if (!dump) throw new Error("db:backup wrote no .dump");
@@ -375,7 +375,7 @@ const restore = once(async () => {
   if (!scratch)
     throw new Error("SCRATCH_DATABASE_URL is not set: a restore is never tried on the production server");
   say("  npm run db:verify-restore -- --backup <that dump> ...");
-  const { code, output } = await runScript("scripts/db-verify-restore.mjs", ["--backup", path], {
+  const { code, output } = await runScript("scripts/db-verify-restore.ts", ["--backup", path], {
     DATABASE_URL: scratch,
   });
   if (code !== 0) throw new Error(`db:verify-restore: ${failureSummary(output)}`);

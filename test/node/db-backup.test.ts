@@ -13,8 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backupBaseName, MANIFEST_FORMAT } from "../../scripts/lib/backup.mjs";
-import { isoWeek } from "../../scripts/lib/backup-retention.mjs";
+import { backupBaseName, MANIFEST_FORMAT } from "../../scripts/lib/backup.ts";
+import { isoWeek } from "../../scripts/lib/backup-retention.ts";
 import { runMigrations } from "../../scripts/lib/migrate.ts";
 import { readJournal } from "../../scripts/lib/migrations.ts";
 import { testDatabaseUrl, withDatabase } from "./postgres.ts";
@@ -33,7 +33,7 @@ const backup = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
   new Promise<Result>((resolve) => {
     execFile(
       process.execPath,
-      ["scripts/db-backup.mjs", ...args],
+      ["scripts/db-backup.ts", ...args],
       { encoding: "utf8", env },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );

@@ -40,7 +40,7 @@ const node = (script: string, args: string[]) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
-const verify = (...args: string[]) => node("scripts/db-verify-restore.mjs", args);
+const verify = (...args: string[]) => node("scripts/db-verify-restore.ts", args);
 const databaseExists = (db: string) =>
   withDatabase(
     admin,
@@ -72,7 +72,7 @@ describe("npm run db:verify-restore", () => {
       await c.query("select * from place_hold($1, 30, 'job:v2')", [a]);
     });
     const out = join(work, "backups");
-    const made = await node("scripts/db-backup.mjs", ["--database-url", url, "--out", out]);
+    const made = await node("scripts/db-backup.ts", ["--database-url", url, "--out", out]);
     expect(made.code, made.stdout).toBe(0);
     const [dump, manifest] = readdirSync(out).sort() as [string, string];
     dumpPath = join(out, dump);
@@ -210,7 +210,7 @@ describe("npm run db:verify-restore", () => {
       }
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const made = await node("scripts/db-backup.mjs", ["--database-url", url, "--out", out]);
+    const made = await node("scripts/db-backup.ts", ["--database-url", url, "--out", out]);
     const during = written;
     writing = false;
     await writer;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-const SCRIPT = join(import.meta.dirname, "../../scripts/secrets-rotate.mjs");
+const SCRIPT = join(import.meta.dirname, "../../scripts/secrets-rotate.ts");
 
 type Call = { args: string[]; stdin: string };
 

@@ -1,17 +1,21 @@
-#!/usr/bin/env node
-// npm run db:verify-restore: prove a backup restores, into a temporary database, to what its manifest says.
+// db:verify-restore as a function: prove a backup restores, into a temporary database, to what its
+// manifest says. scripts/db-verify-restore.ts and go-live call it; it prints nothing unless given `log`.
 import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
-import { parseCli } from "./lib/args.mjs";
+import type pg from "pg";
 import {
   backupPaths,
   databaseName,
   describeMigration,
+  failureSummary,
+  formatBytes,
   LEDGER_COLUMNS,
   ledgerTotals,
   libpqConnection,
+  type Manifest,
   migrationLevel,
   pgToolVersion,
+  progressTicker,
   readManifest,
   runPgTool,
   serverVersion,
@@ -19,79 +23,76 @@ import {
   tableRowCounts,
   tail,
   withDatabaseName,
-} from "./lib/backup.mjs";
-import { connect, redactUrl } from "./lib/migrations.ts";
-import { createReport, StepFailed } from "./lib/report-table.ts";
+} from "./backup.ts";
+import type { RunControl } from "./backup-run.ts";
+import { connect, redactUrl } from "./migrations.ts";
+import { createReport, type Row, StepFailed } from "./report-table.ts";
 
-const USAGE = `
-Usage: npm run db:verify-restore -- --backup PATH [--database-url URL | --target-url URL] [--keep]
-                                    [--pg-bin DIR]
-
-Checks a backup made by db:backup end to end:
-  1. the manifest is complete and the dump's size and SHA-256 match it (nothing is restored otherwise);
-  2. pg_restore can read the archive;
-  3. it restores into a new database tollgate_verify_<random> on the server of --database-url;
-  4. the restored database has the manifest's row count in every table, its migration level, and
-     its ledger totals, and every ledger invariant holds (select * from ledger_check());
-  5. the temporary database is dropped, on failure too (unless --keep).
-
-Options:
-  --backup PATH        the .dump file or its .manifest.json
-  --database-url URL   server to create the temporary database on (default: $DATABASE_URL); the
-                       role needs CREATEDB. The database the URL names is only used to connect.
-  --target-url URL     restore into this database instead: created (and dropped after) if it does
-                       not exist; an existing one must be empty and is left in place
-  --keep               keep the restored database for inspection (its URL is printed)
-  --pg-bin DIR         directory holding pg_restore (default: PATH)
-  -h, --help           show this help
-
-Exit 0 when every check passed, 1 when one failed, 2 on a usage error.
-`;
-
-const { values } = parseCli({
-  usage: USAGE,
-  options: {
-    backup: { type: "string" },
-    "database-url": { type: "string" },
-    "target-url": { type: "string" },
-    keep: { type: "boolean" },
-    "pg-bin": { type: "string" },
-  },
-});
-
-const usageError = (/** @type {string} */ message) => {
-  process.stderr.write(`db:verify-restore: ${message}\n${USAGE}`);
-  process.exit(2);
+/**
+ * `backupPath`: the .dump or its .manifest.json. `databaseUrl`: the server the temporary database
+ * tollgate_verify_<random> is created on (the role needs CREATEDB); not used when `targetUrl` is given.
+ * `targetUrl`: restore into this database instead, created (and dropped after) if missing; an existing
+ * one must be empty and is left in place. `keep`: keep the database this run created.
+ */
+export type VerifyRestoreOptions = {
+  backupPath: string;
+  databaseUrl: string;
+  targetUrl?: string;
+  keep?: boolean;
+  pgBin?: string;
+  log?: (line: string) => void;
 };
-if (!values.backup) usageError("--backup PATH is required");
-const serverUrl = values["database-url"] ?? process.env.DATABASE_URL;
-const targetUrlOption = values["target-url"];
-if (!targetUrlOption && !serverUrl) usageError("set DATABASE_URL or pass --database-url (or --target-url)");
-const pgBin = values["pg-bin"];
-const keep = Boolean(values.keep);
+/** `restoredUrl`: the database holding the restore when the run leaves it in place (kept, existing, or not dropped). */
+export type VerifyRestoreResult = {
+  ok: boolean;
+  rows: Row[];
+  failure: string | null;
+  restoredUrl: string | null;
+};
 
-const report = createReport("db:verify-restore");
-const aborter = new AbortController();
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"]))
-  process.once(signal, () => aborter.abort());
+type Report = ReturnType<typeof createReport>;
 
-/** A database this run created and must drop: its URL and a URL on the same server to drop it from. */
-/** @type {{ url: string, adminUrl: string } | undefined} */
-let created;
-try {
-  await verify();
-} catch (error) {
-  if (!(error instanceof StepFailed))
-    report.record("unexpected error", "fail", /** @type {Error} */ (error).message);
-} finally {
-  if (created) await cleanUp(created);
-  else if (targetUrlOption)
-    report.log(`${redactUrl(targetUrlOption)} was not created by this run: left in place`);
+type Run = {
+  report: Report;
+  options: VerifyRestoreOptions;
+  signal: AbortSignal | undefined;
+  /** A database this run created and must drop: its URL and a URL on the same server to drop it from. */
+  created?: { url: string; adminUrl: string };
+  /** The database pg_restore was started on. */
+  restoredInto?: string;
+};
+
+export async function verifyRestore(
+  options: VerifyRestoreOptions,
+  control: RunControl = {},
+): Promise<VerifyRestoreResult> {
+  const run: Run = {
+    report: createReport("db:verify-restore", { log: options.log ?? (() => {}) }),
+    options,
+    signal: control.signal,
+  };
+  const { report } = run;
+  let left: string | null = null;
+  try {
+    await verify(run);
+  } catch (error) {
+    if (!(error instanceof StepFailed)) report.record("unexpected error", "fail", (error as Error).message);
+  } finally {
+    if (run.created) {
+      const dropped = await cleanUp(run, run.created);
+      if (!dropped && run.restoredInto) left = run.created.url;
+    } else if (options.targetUrl) {
+      report.log(`${redactUrl(options.targetUrl)} was not created by this run: left in place`);
+      if (run.restoredInto) left = options.targetUrl;
+    }
+  }
+  return { ok: !report.failed(), rows: report.rows, failure: failureSummary(report.rows), restoredUrl: left };
 }
-process.exitCode = report.finish();
 
-async function verify() {
-  const paths = backupPaths(resolve(/** @type {string} */ (values.backup)));
+async function verify(run: Run) {
+  const { report, options } = run;
+  const { pgBin } = options;
+  const paths = backupPaths(resolve(options.backupPath));
   const manifest = await report.step(
     "manifest",
     async () => readManifest(paths.manifestPath),
@@ -103,7 +104,7 @@ async function verify() {
   await report.step(
     "dump size and SHA-256",
     async () => {
-      const actual = await sha256File(dumpPath).catch((error) => {
+      const actual = await sha256File(dumpPath).catch((error: NodeJS.ErrnoException) => {
         throw new Error(error.code === "ENOENT" ? `no dump at ${dumpPath}` : error.message);
       });
       if (actual.bytes !== manifest.dump.bytes)
@@ -130,7 +131,7 @@ async function verify() {
           `pg_restore ${v.version} is older than the pg_dump ${manifest.pg_dump.version} that made the dump; ` +
             `install PostgreSQL ${manifest.pg_dump.major} client tools or pass --pg-bin <their bin directory>`,
         );
-      const list = await runPgTool("pg_restore", ["--list", dumpPath], { pgBin, signal: aborter.signal });
+      const list = await runPgTool("pg_restore", ["--list", dumpPath], { pgBin, signal: run.signal });
       if (list.code !== 0)
         throw new Error(`the archive is unreadable (truncated or corrupt): ${tail(list.stderr)}`);
       return { version: v.version, entries: list.stdout.split("\n").filter((l) => /^\d+;/.test(l)).length };
@@ -140,8 +141,8 @@ async function verify() {
 
   const targetUrl = await report.step(
     "temporary database",
-    prepareTarget,
-    (url) => `${databaseName(url)}${created ? " (created)" : " (existing, empty)"}`,
+    () => prepareTarget(run),
+    (url) => `${databaseName(url)}${run.created ? " (created)" : " (existing, empty)"}`,
   );
   const target = await connect(targetUrl);
   try {
@@ -156,11 +157,18 @@ async function verify() {
               "it may need features the older server lacks",
           );
         const { dbname, env } = libpqConnection(targetUrl);
+        run.restoredInto = targetUrl;
+        const stop = progressTicker(report.log, async () => {
+          const { rows } = await target.query<{ bytes: string }>(
+            "select pg_database_size(current_database())::text as bytes",
+          );
+          return `database ${formatBytes(Number(rows[0]?.bytes ?? 0))}`;
+        });
         const result = await runPgTool(
           "pg_restore",
           ["--no-owner", "--no-acl", "--exit-on-error", `--dbname=${dbname}`, dumpPath],
-          { pgBin, env, signal: aborter.signal },
-        );
+          { pgBin, env, signal: run.signal },
+        ).finally(stop);
         if (result.code !== 0)
           throw new Error(
             `pg_restore exited ${result.code}: ${tail(result.stderr)} (a truncated or corrupt archive, or a ` +
@@ -172,7 +180,7 @@ async function verify() {
     );
     // Every comparison runs, so one report shows every difference.
     for (const check of [checkRowCounts, checkMigrationLevel, checkLedgerInvariants, checkLedgerTotals]) {
-      await check(target, manifest).catch((error) => {
+      await check(report, target, manifest).catch((error) => {
         if (!(error instanceof StepFailed)) throw error;
       });
     }
@@ -181,48 +189,43 @@ async function verify() {
   }
 }
 
-/** Creates tollgate_verify_<random> (or --target-url if missing), or checks that --target-url is empty. */
-async function prepareTarget() {
-  if (!targetUrlOption) {
-    const url = withDatabaseName(
-      /** @type {string} */ (serverUrl),
-      `tollgate_verify_${randomBytes(4).toString("hex")}`,
-    );
-    const admin = await connect(/** @type {string} */ (serverUrl));
+/** Creates tollgate_verify_<random> (or the target if missing), or checks that an existing target is empty. */
+async function prepareTarget(run: Run): Promise<string> {
+  const { targetUrl, databaseUrl } = run.options;
+  if (!targetUrl) {
+    const url = withDatabaseName(databaseUrl, `tollgate_verify_${randomBytes(4).toString("hex")}`);
+    const admin = await connect(databaseUrl);
     try {
       await admin.query(`create database "${databaseName(url)}"`);
     } finally {
       await admin.end();
     }
-    created = { url, adminUrl: /** @type {string} */ (serverUrl) };
+    run.created = { url, adminUrl: databaseUrl };
     return url;
   }
-  let client;
+  let client: pg.Client;
   try {
-    client = await connect(targetUrlOption);
+    client = await connect(targetUrl);
   } catch (error) {
-    if (/** @type {any} */ (error).code !== "3D000") throw error;
-    const adminUrl = withDatabaseName(targetUrlOption, "postgres");
-    client = await connect(targetUrlOption, { createDatabase: true });
-    created = { url: targetUrlOption, adminUrl };
+    if ((error as { code?: string }).code !== "3D000") throw error;
+    const adminUrl = withDatabaseName(targetUrl, "postgres");
+    client = await connect(targetUrl, { createDatabase: true });
+    run.created = { url: targetUrl, adminUrl };
   }
   try {
     const tables = Object.keys(await tableRowCounts(client));
-    if (!created && tables.length > 0)
+    if (!run.created && tables.length > 0)
       throw new Error(
-        `${redactUrl(targetUrlOption)} is not empty (${tables.length} tables, e.g. ${tables[0]}); ` +
+        `${redactUrl(targetUrl)} is not empty (${tables.length} tables, e.g. ${tables[0]}); ` +
           "restore only into a new or empty database",
       );
   } finally {
     await client.end();
   }
-  return targetUrlOption;
+  return targetUrl;
 }
 
-/** @typedef {import("./lib/backup.mjs").Manifest} Manifest */
-
-/** @param {import("pg").Client} target @param {Manifest} manifest */
-function checkRowCounts(target, manifest) {
+function checkRowCounts(report: Report, target: pg.Client, manifest: Manifest) {
   return report.step(
     "row counts per table",
     async () => {
@@ -238,8 +241,7 @@ function checkRowCounts(target, manifest) {
   );
 }
 
-/** @param {import("pg").Client} target @param {Manifest} manifest */
-function checkMigrationLevel(target, manifest) {
+function checkMigrationLevel(report: Report, target: pg.Client, manifest: Manifest) {
   return report.step(
     "migration level",
     async () => {
@@ -254,16 +256,17 @@ function checkMigrationLevel(target, manifest) {
   );
 }
 
-/** @param {import("pg").Client} target */
-function checkLedgerInvariants(target) {
+function checkLedgerInvariants(report: Report, target: pg.Client) {
   return report.step(
     "ledger invariants (ledger_check())",
     async () => {
-      const { rows } = await target.query(
+      const { rows } = await target.query<{ present: boolean }>(
         "select to_regprocedure('public.ledger_check()') is not null as present",
       );
-      if (!rows[0].present) return null;
-      const result = await target.query("select invariant, ok, detail from public.ledger_check()");
+      if (!rows[0]?.present) return null;
+      const result = await target.query<{ invariant: string; ok: boolean; detail: string | null }>(
+        "select invariant, ok, detail from public.ledger_check()",
+      );
       if (result.rows.length === 0) throw new Error("ledger_check() returned no invariants");
       const failing = result.rows.filter((r) => r.ok !== true);
       if (failing.length > 0)
@@ -277,8 +280,7 @@ function checkLedgerInvariants(target) {
   );
 }
 
-/** @param {import("pg").Client} target @param {Manifest} manifest */
-function checkLedgerTotals(target, manifest) {
+function checkLedgerTotals(report: Report, target: pg.Client, manifest: Manifest) {
   return report.step(
     "ledger totals",
     async () => {
@@ -302,12 +304,13 @@ function checkLedgerTotals(target, manifest) {
   );
 }
 
-/** Drops the database this run created, unless --keep. @param {{ url: string, adminUrl: string }} db */
-async function cleanUp(db) {
+/** Drops the database this run created, unless `keep`. Returns whether it is gone. */
+async function cleanUp(run: Run, db: { url: string; adminUrl: string }): Promise<boolean> {
+  const { report } = run;
   const name = databaseName(db.url);
-  if (keep) {
+  if (run.options.keep) {
     report.record("temporary database kept (--keep)", "pass", `${redactUrl(db.url)}; drop it when done`);
-    return;
+    return false;
   }
   report.log(`drop ${name} ...`);
   try {
@@ -318,7 +321,9 @@ async function cleanUp(db) {
       await admin.end();
     }
     report.record(`drop ${name}`, "pass", "dropped");
+    return true;
   } catch (error) {
-    report.record(`drop ${name}`, "fail", `${/** @type {Error} */ (error).message}; drop it by hand`);
+    report.record(`drop ${name}`, "fail", `${(error as Error).message}; drop it by hand`);
+    return false;
   }
 }

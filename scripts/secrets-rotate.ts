@@ -4,7 +4,10 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { parseCli } from "./lib/args.mjs";
+import { loadConfig } from "../src/config/index.ts";
+import type { Config } from "../src/config/schema.ts";
+import { parseCli } from "./lib/args.ts";
+import { type Target, WORKERS_BY_TARGET } from "./lib/deployments.ts";
 
 const USAGE = `
 Usage: npm run secrets:rotate -- <NAME> --env staging|production [--dry-run] [--out FILE] [--promote]
@@ -31,19 +34,24 @@ Options:
   -h, --help     show this help
 `;
 
-/** Every Worker of an environment (wrangler.toml); each has its own copy of every secret. */
-export const WORKERS_BY_ENV = {
-  staging: ["staging", "staging-worker"],
-  production: ["production", "production-worker"],
-};
+/** A variable of the Worker's config (src/config/schema.ts): a renamed secret fails the typecheck here. */
+type SecretName = keyof Config;
 
-const GENERATED = new Set(["ADMIN_TOKEN", "BETTER_AUTH_SECRET"]);
-const FROM_STDIN = {
+const GENERATED = new Set<SecretName>(["ADMIN_TOKEN", "BETTER_AUTH_SECRET"]);
+const FROM_STDIN: Partial<Record<SecretName, (value: string) => boolean>> = {
   STRIPE_SECRET_KEY: (v) => /^(sk|rk)_(live|test)_[A-Za-z0-9]{10,}$/.test(v),
   STRIPE_WEBHOOK_SECRET: (v) => v.split(",").every((s) => /^whsec_[A-Za-z0-9+/=]{10,}$/.test(s.trim())),
 };
 
-const fail = (message, code = 2) => {
+/** Whether the Worker's config rules (src/config/rules.ts) take this value as a production ADMIN_TOKEN. */
+function strongAdminToken(value: string): boolean {
+  const { problems } = loadConfig({ ENVIRONMENT: "production", DATABASE_URL: "unused", ADMIN_TOKEN: value });
+  return !problems.some(
+    (p) => p.variable === "ADMIN_TOKEN" && (p.rule === "strong_admin_token" || p.rule === "schema"),
+  );
+}
+
+const fail = (message: string, code = 2): never => {
   process.stderr.write(`secrets:rotate: ${message}\n`);
   process.exit(code);
 };
@@ -60,16 +68,17 @@ const { values, positionals } = parseCli({
   },
 });
 
-const name = positionals[0];
-const env = values.env;
+const rawName = positionals[0];
+if (!rawName || positionals.length > 1) fail(`name exactly one secret\n${USAGE}`);
+const name = rawName as SecretName;
 const dryRun = Boolean(values["dry-run"]);
-if (!name || positionals.length > 1) fail(`name exactly one secret\n${USAGE}`);
 if (!GENERATED.has(name) && !(name in FROM_STDIN)) fail(`cannot rotate ${name}; see --help`);
-if (!env || !(env in WORKERS_BY_ENV))
+const env = values.env;
+if (!env || env === "local" || !Object.hasOwn(WORKERS_BY_TARGET, env))
   fail("choose --env staging or --env production (local secrets live in .dev.vars)");
 if (values.promote && name !== "ADMIN_TOKEN") fail("--promote applies to ADMIN_TOKEN only");
 
-const readStdin = async () => {
+const readStdin = async (): Promise<string> => {
   if (process.stdin.isTTY)
     fail(`pipe the new ${name} on stdin, e.g. \`pbpaste | npm run secrets:rotate -- ${name} ...\``);
   let text = "";
@@ -78,7 +87,7 @@ const readStdin = async () => {
 };
 
 /** wrangler from PATH (npm run puts node_modules/.bin first), else through npx. */
-function wranglerCommand() {
+function wranglerCommand(): { command: string; prefix: string[] } {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     const candidate = join(dir, process.platform === "win32" ? "wrangler.cmd" : "wrangler");
     try {
@@ -90,7 +99,7 @@ function wranglerCommand() {
 }
 
 /** `wrangler secret put NAME --env ENV`, the value written to its stdin and nowhere else. */
-function putSecret(secretName, workerEnv, value) {
+function putSecret(secretName: string, workerEnv: string, value: string): Promise<void> {
   const { command, prefix } = wranglerCommand();
   const args = [...prefix, "secret", "put", secretName, "--env", workerEnv];
   return new Promise((resolve, reject) => {
@@ -105,8 +114,8 @@ function putSecret(secretName, workerEnv, value) {
 }
 
 // ------------------------------------------------------------------ the value
-let value;
-let target = name;
+let value: string | undefined;
+let target: SecretName = name;
 if (name === "ADMIN_TOKEN" && !values.promote) {
   target = "ADMIN_TOKEN_NEXT";
   if (!dryRun && !values.out)
@@ -118,18 +127,20 @@ if (GENERATED.has(name) && !values.promote) {
   value = undefined;
 } else {
   value = await readStdin();
-  const valid = name === "ADMIN_TOKEN" ? value.length >= 32 : FROM_STDIN[name](value);
+  const valid = name === "ADMIN_TOKEN" ? strongAdminToken(value) : Boolean(FROM_STDIN[name]?.(value));
   if (!valid) fail(`the value on stdin does not look like a ${name}; nothing was changed`);
 }
 
 // ------------------------------------------------------------------ the plan
-const workers = WORKERS_BY_ENV[env];
+// Every Worker of the target has its own copy of every secret. The fallback all-in-one Worker is left
+// out: it deploys under the web Worker's name, so it already has the web Worker's secrets.
+const workers = WORKERS_BY_TARGET[env as Target].filter((w) => !w.fallback).map((w) => w.env as string);
 say(
   `secrets:rotate: ${name}${values.promote ? " (promote)" : ""} on ${env}${dryRun ? " — dry run, nothing changes" : ""}`,
 );
 say(
   GENERATED.has(name) && !values.promote
-    ? `  new value: 256 random bits (${value.length} characters), generated here`
+    ? `  new value: 256 random bits (${value?.length} characters), generated here`
     : `  new value: read from stdin${value ? ` (${value.length} characters)` : ""}`,
 );
 for (const worker of workers)
@@ -139,13 +150,13 @@ if (name === "ADMIN_TOKEN" && !values.promote)
 
 if (!dryRun) {
   if (name === "ADMIN_TOKEN" && !values.promote)
-    writeFileSync(values.out, `${value}\n`, { mode: 0o600, flag: "wx" });
+    writeFileSync(values.out as string, `${value}\n`, { mode: 0o600, flag: "wx" });
   for (const worker of workers) {
     try {
-      await putSecret(target, worker, value);
+      await putSecret(target, worker, value as string);
     } catch (error) {
       fail(
-        `${error.message} while putting ${target} on ${worker}; the other Workers may still have the old value`,
+        `${(error as Error).message} while putting ${target} on ${worker}; the other Workers may still have the old value`,
         1,
       );
     }
@@ -154,7 +165,7 @@ if (!dryRun) {
 
 // ------------------------------------------------------------------ what next
 const base = env === "production" ? "https://<production host>" : "https://<staging host>";
-const steps = {
+const steps: Partial<Record<SecretName, string[]>> = {
   ADMIN_TOKEN: values.promote
     ? [
         "Both Workers now take the new token as ADMIN_TOKEN (and still as ADMIN_TOKEN_NEXT).",

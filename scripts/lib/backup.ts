@@ -13,32 +13,40 @@ import {
 } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type pg from "pg";
 import { appliedLevels, readJournal } from "./migrations.ts";
+import type { Row } from "./report-table.ts";
 
 export const MANIFEST_FORMAT = "tollgate-backup-manifest/1";
 export const MANIFEST_SUFFIX = ".manifest.json";
 export const DUMP_SUFFIX = ".dump";
-export const LEDGER_COLUMNS = /** @type {const} */ ([
+export const LEDGER_COLUMNS = [
   "debits_pending",
   "debits_posted",
   "credits_pending",
   "credits_posted",
-]);
+] as const;
 
-/**
- * @typedef {{
- *   format: string, database: string, time: string, server_time: string | null,
- *   server: { version: string, major: number }, pg_dump: { version: string, major: number },
- *   snapshot: string | null,
- *   migration: { tag: string | null, when: number | null, applied: number },
- *   tables: Record<string, number>,
- *   ledger_totals: Record<(typeof LEDGER_COLUMNS)[number], string> | null,
- *   dump: { file: string, bytes: number, sha256: string },
- * }} Manifest
- */
+export type PgTool = "pg_dump" | "pg_restore";
+export type PgVersion = { version: string; major: number };
+export type MigrationLevel = { tag: string | null; when: number | null; applied: number };
+export type LedgerTotals = Record<(typeof LEDGER_COLUMNS)[number], string>;
 
-/** @param {string} databaseUrl */
-function parseUrl(databaseUrl) {
+export type Manifest = {
+  format: string;
+  database: string;
+  time: string;
+  server_time: string | null;
+  server: PgVersion;
+  pg_dump: PgVersion;
+  snapshot: string | null;
+  migration: MigrationLevel;
+  tables: Record<string, number>;
+  ledger_totals: LedgerTotals | null;
+  dump: { file: string; bytes: number; sha256: string };
+};
+
+function parseUrl(databaseUrl: string): URL {
   try {
     return new URL(databaseUrl);
   } catch {
@@ -47,13 +55,13 @@ function parseUrl(databaseUrl) {
 }
 
 /** The database a URL names (libpq's default when it names none: the user name). */
-export function databaseName(/** @type {string} */ databaseUrl) {
+export function databaseName(databaseUrl: string): string {
   const url = parseUrl(databaseUrl);
   return decodeURIComponent(url.pathname.slice(1)) || decodeURIComponent(url.username) || "postgres";
 }
 
 /** The same server and credentials, another database. */
-export function withDatabaseName(/** @type {string} */ databaseUrl, /** @type {string} */ name) {
+export function withDatabaseName(databaseUrl: string, name: string): string {
   const url = parseUrl(databaseUrl);
   url.pathname = `/${encodeURIComponent(name)}`;
   return url.toString();
@@ -63,7 +71,7 @@ export function withDatabaseName(/** @type {string} */ databaseUrl, /** @type {s
  * What pg_dump/pg_restore get: the URL without its password, which goes in PGPASSWORD instead, so it
  * never appears on a command line (visible to every user in `ps`).
  */
-export function libpqConnection(/** @type {string} */ databaseUrl) {
+export function libpqConnection(databaseUrl: string): { dbname: string; env: NodeJS.ProcessEnv } {
   const url = parseUrl(databaseUrl);
   const env = { ...process.env };
   if (url.password) {
@@ -73,11 +81,7 @@ export function libpqConnection(/** @type {string} */ databaseUrl) {
   return { dbname: url.toString(), env };
 }
 
-/**
- * @param {"pg_dump" | "pg_restore"} tool
- * @param {string | undefined} pgBin
- */
-export function missingToolMessage(tool, pgBin) {
+export function missingToolMessage(tool: PgTool, pgBin: string | undefined): string {
   return (
     `${tool} not found ${pgBin ? `in ${pgBin}` : "on PATH"}. Install the PostgreSQL client tools of the ` +
     "server's major version or newer (Debian/Ubuntu: apt-get install postgresql-client-<major>; macOS: " +
@@ -85,14 +89,16 @@ export function missingToolMessage(tool, pgBin) {
   );
 }
 
-/**
- * Runs pg_dump or pg_restore. Rejects with a clear message when the tool is not installed.
- * @param {"pg_dump" | "pg_restore"} tool
- * @param {string[]} args
- * @param {{ pgBin?: string, env?: NodeJS.ProcessEnv, signal?: AbortSignal }} [options]
- * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
- */
-export function runPgTool(tool, args, { pgBin, env, signal } = {}) {
+/** Runs pg_dump or pg_restore. Rejects with a clear message when the tool is not installed. */
+export function runPgTool(
+  tool: PgTool,
+  args: string[],
+  {
+    pgBin,
+    env,
+    signal,
+  }: { pgBin?: string | undefined; env?: NodeJS.ProcessEnv; signal?: AbortSignal | undefined } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const command = pgBin ? join(pgBin, tool) : tool;
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -109,7 +115,7 @@ export function runPgTool(tool, args, { pgBin, env, signal } = {}) {
       stderr += chunk;
     });
     child.on("error", (error) => {
-      const code = /** @type {NodeJS.ErrnoException} */ (error).code;
+      const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") reject(new Error(missingToolMessage(tool, pgBin)));
       else if (error.name === "AbortError") reject(new Error(`${tool} interrupted`));
       else reject(error);
@@ -119,19 +125,19 @@ export function runPgTool(tool, args, { pgBin, env, signal } = {}) {
 }
 
 /** The last lines of a tool's stderr, for an error message. */
-export function tail(/** @type {string} */ text, lines = 6) {
+export function tail(text: string, lines = 6): string {
   return text.trim().split("\n").slice(-lines).join("\n");
 }
 
 /** "pg_dump (PostgreSQL) 15.20 (Debian ...)" → { version: "15.20", major: 15 }. */
-export function parsePgVersion(/** @type {string} */ text) {
+export function parsePgVersion(text: string): PgVersion | null {
   const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);
   if (!match) return null;
-  return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
+  const major = match[1] as string;
+  return { version: match[2] ? `${major}.${match[2]}` : major, major: Number(major) };
 }
 
-/** @param {"pg_dump" | "pg_restore"} tool @param {string | undefined} pgBin */
-export async function pgToolVersion(tool, pgBin) {
+export async function pgToolVersion(tool: PgTool, pgBin: string | undefined): Promise<PgVersion> {
   const { code, stdout, stderr } = await runPgTool(tool, ["--version"], { pgBin });
   const version = code === 0 ? parsePgVersion(stdout) : null;
   if (!version) throw new Error(`${tool} --version failed: ${tail(stderr || stdout) || `exit ${code}`}`);
@@ -139,17 +145,13 @@ export async function pgToolVersion(tool, pgBin) {
 }
 
 /** Where Debian and Ubuntu install each major version's client tools. */
-function debianBinDir(/** @type {number} */ major) {
+function debianBinDir(major: number): string | null {
   const dir = `/usr/lib/postgresql/${major}/bin`;
   return existsSync(join(dir, "pg_dump")) ? dir : null;
 }
 
-/**
- * pg_dump refuses to dump a server of a newer major version; say so before trying, with the fix.
- * @param {{ version: string, major: number }} pgDump
- * @param {{ version: string, major: number }} server
- */
-export function dumpVersionProblem(pgDump, server) {
+/** pg_dump refuses to dump a server of a newer major version; say so before trying, with the fix. */
+export function dumpVersionProblem(pgDump: PgVersion, server: PgVersion): string | null {
   if (pgDump.major >= server.major) return null;
   const installed = debianBinDir(server.major);
   return (
@@ -164,22 +166,20 @@ export function dumpVersionProblem(pgDump, server) {
   );
 }
 
-/** @param {import("pg").ClientBase} client */
-export async function serverVersion(client) {
-  const { rows } = await client.query(
+export async function serverVersion(client: pg.ClientBase): Promise<PgVersion> {
+  const { rows } = await client.query<{ version: string; num: number }>(
     "select current_setting('server_version') as version, current_setting('server_version_num')::int as num",
   );
-  return { version: String(rows[0].version).split(" ")[0], major: Math.floor(rows[0].num / 10000) };
+  const row = rows[0] as { version: string; num: number };
+  return { version: String(row.version).split(" ")[0] as string, major: Math.floor(row.num / 10000) };
 }
 
 /**
  * Exact row counts of every user table (every schema but the system ones; extension-owned tables,
  * which pg_dump leaves out, excluded), in one statement: `query_to_xml` runs a count per table.
- * @param {import("pg").ClientBase} client
- * @returns {Promise<Record<string, number>>}
  */
-export async function tableRowCounts(client) {
-  const { rows } = await client.query(`
+export async function tableRowCounts(client: pg.ClientBase): Promise<Record<string, number>> {
+  const { rows } = await client.query<{ name: string; n: string }>(`
     select format('%s.%s', n.nspname, c.relname) as name,
       (xpath('/row/n/text()', query_to_xml(format('select count(*) as n from %I.%I', n.nspname, c.relname),
         false, true, '')))[1]::text::bigint::text as n
@@ -195,21 +195,19 @@ export async function tableRowCounts(client) {
 /**
  * Σ of the four running totals over all ledger accounts (as decimal strings: the sums can pass 2^53),
  * or null when the database has no ledger yet.
- * @param {import("pg").ClientBase} client
  */
-export async function ledgerTotals(client) {
-  const { rows } = await client.query("select to_regclass('public.ledger_accounts') is not null as present");
-  if (!rows[0].present) return null;
+export async function ledgerTotals(client: pg.ClientBase): Promise<LedgerTotals | null> {
+  const { rows } = await client.query<{ present: boolean }>(
+    "select to_regclass('public.ledger_accounts') is not null as present",
+  );
+  if (!rows[0]?.present) return null;
   const sums = LEDGER_COLUMNS.map((c) => `coalesce(sum(${c}), 0)::text as ${c}`).join(", ");
-  const result = await client.query(`select ${sums} from public.ledger_accounts`);
-  return /** @type {Manifest["ledger_totals"]} */ (result.rows[0]);
+  const result = await client.query<LedgerTotals>(`select ${sums} from public.ledger_accounts`);
+  return result.rows[0] as LedgerTotals;
 }
 
-/**
- * The newest applied migration (its journal tag when this checkout knows it) and how many are applied.
- * @param {import("pg").ClientBase} client
- */
-export async function migrationLevel(client) {
+/** The newest applied migration (its journal tag when this checkout knows it) and how many are applied. */
+export async function migrationLevel(client: pg.ClientBase): Promise<MigrationLevel> {
   const levels = await appliedLevels(client);
   if (levels.length === 0) return { tag: null, when: null, applied: 0 };
   const when = Math.max(...levels);
@@ -217,19 +215,18 @@ export async function migrationLevel(client) {
   return { tag, when, applied: levels.length };
 }
 
-/** @param {Manifest["migration"]} m */
-export function describeMigration(m) {
+export function describeMigration(m: MigrationLevel): string {
   if (m.when === null) return "no migrations applied";
   return `${m.tag ?? `unknown to this checkout (created_at ${m.when})`}, ${m.applied} applied`;
 }
 
-/** @returns {Promise<{ sha256: string, bytes: number }>} */
-export function sha256File(/** @type {string} */ path) {
+export function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
   return new Promise((resolve, reject) => {
     const hash = createHash("sha256");
     let bytes = 0;
     createReadStream(path)
       .on("data", (chunk) => {
+        // No encoding was given, so every chunk is a Buffer.
         hash.update(chunk);
         bytes += chunk.length;
       })
@@ -239,8 +236,8 @@ export function sha256File(/** @type {string} */ path) {
 }
 
 /** Flushes a file (or, for a directory, its entries: a rename) to disk. Best effort where unsupported. */
-export function fsyncPath(/** @type {string} */ path) {
-  let fd;
+export function fsyncPath(path: string): void {
+  let fd: number | undefined;
   try {
     fd = openSync(path, "r");
     fsyncSync(fd);
@@ -252,7 +249,7 @@ export function fsyncPath(/** @type {string} */ path) {
 }
 
 /** Writes under a temporary name and renames, so the file is either complete or absent. */
-export async function writeFileAtomic(/** @type {string} */ path, /** @type {string} */ text) {
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.partial-${process.pid}`);
   await writeFile(temp, text, { mode: 0o600 });
   fsyncPath(temp);
@@ -261,7 +258,7 @@ export async function writeFileAtomic(/** @type {string} */ path, /** @type {str
 }
 
 /** tollgate-<db>-<UTC timestamp>, e.g. tollgate-app-20260102T030405Z */
-export function backupBaseName(/** @type {string} */ database, /** @type {Date} */ time) {
+export function backupBaseName(database: string, time: Date): string {
   const stamp = time
     .toISOString()
     .replace(/[-:]/g, "")
@@ -270,16 +267,17 @@ export function backupBaseName(/** @type {string} */ database, /** @type {Date} 
 }
 
 /** The manifest and dump of a backup, given either file's path. */
-export function backupPaths(/** @type {string} */ path) {
+export function backupPaths(path: string): { manifestPath: string; dumpPath: string | null } {
   if (path.endsWith(MANIFEST_SUFFIX)) return { manifestPath: path, dumpPath: null };
   if (path.endsWith(DUMP_SUFFIX))
     return { manifestPath: `${path.slice(0, -DUMP_SUFFIX.length)}${MANIFEST_SUFFIX}`, dumpPath: path };
   throw new Error(`--backup must name a ${DUMP_SUFFIX} file or its ${MANIFEST_SUFFIX}: ${path}`);
 }
 
-/** @param {unknown} value @returns {string | null} what is wrong with it, or null */
-function manifestProblem(value) {
-  const m = /** @type {any} */ (value);
+/** What is wrong with a parsed manifest, or null. */
+function manifestProblem(value: unknown): string | null {
+  // biome-ignore lint/suspicious/noExplicitAny: every field is checked below before it is trusted
+  const m = value as any;
   if (!m || typeof m !== "object") return "not a JSON object";
   if (m.format !== MANIFEST_FORMAT)
     return `format is ${JSON.stringify(m.format)}, expected "${MANIFEST_FORMAT}"`;
@@ -290,8 +288,7 @@ function manifestProblem(value) {
   if (!m.migration || !Number.isInteger(m.migration.applied)) return "no migration level";
   if (!m.tables || typeof m.tables !== "object") return "no table row counts";
   for (const [table, n] of Object.entries(m.tables))
-    if (!Number.isSafeInteger(n) || /** @type {number} */ (n) < 0)
-      return `row count of ${table} is not a count`;
+    if (!Number.isSafeInteger(n) || (n as number) < 0) return `row count of ${table} is not a count`;
   if (m.ledger_totals !== null) {
     if (!m.ledger_totals || typeof m.ledger_totals !== "object")
       return "ledger_totals is neither null nor totals";
@@ -306,18 +303,65 @@ function manifestProblem(value) {
   return null;
 }
 
-/** Reads and checks a manifest; throws naming the file and what is wrong. @returns {Manifest} */
-export function readManifest(/** @type {string} */ path) {
-  let value;
+/** Reads and checks a manifest; throws naming the file and what is wrong. */
+export function readManifest(path: string): Manifest {
+  let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    const e = /** @type {NodeJS.ErrnoException} */ (error);
+    const e = error as NodeJS.ErrnoException;
     throw new Error(
       e.code === "ENOENT" ? `no manifest at ${path}` : `manifest ${path} is not readable JSON: ${e.message}`,
     );
   }
   const problem = manifestProblem(value);
   if (problem) throw new Error(`manifest ${path} is invalid: ${problem}`);
-  return value;
+  return value as Manifest;
+}
+
+/** "12.3 MB": sizes in progress lines. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+}
+
+/**
+ * While a long pg_dump or pg_restore runs, logs how far it got every `everyMs` (a dump of a large
+ * database takes minutes and prints nothing itself). Returns the function that stops it.
+ */
+export function progressTicker(
+  log: (line: string) => void,
+  progress: () => Promise<string>,
+  everyMs = 10_000,
+): () => void {
+  const started = Date.now();
+  let busy = false;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    progress()
+      .catch(() => "")
+      .then((detail) => {
+        if (stopped) return;
+        const seconds = Math.round((Date.now() - started) / 1000);
+        log(`  ... ${seconds} s${detail ? `, ${detail}` : ""}`);
+      })
+      .finally(() => {
+        busy = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
+/** The failed rows of a report on one line ("check: why; ..."), or null when none failed. */
+export function failureSummary(rows: readonly Row[]): string | null {
+  const failed = rows.filter((r) => r.result === "fail");
+  if (failed.length === 0) return null;
+  return failed.map((r) => `${r.check}: ${r.detail}`.replace(/\s*\n\s*/g, " / ")).join("; ");
 }

@@ -1,18 +1,20 @@
 // Grandfather-father-son retention for the backups in one directory, decided by each manifest's time.
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { MANIFEST_SUFFIX, readManifest } from "./backup.mjs";
+import { MANIFEST_SUFFIX, readManifest } from "./backup.ts";
 
-/** @typedef {{ daily: number, weekly: number, monthly: number }} RetentionPolicy */
-/** @typedef {{ name: string, database: string, time: Date, manifestPath: string, dumpPath: string }} Backup */
+export type RetentionPolicy = { daily: number; weekly: number; monthly: number };
+export type Backup = { name: string; database: string; time: Date; manifestPath: string; dumpPath: string };
+export type RetentionPlan = { keep: { backup: Backup; reasons: string[] }[]; remove: Backup[] };
+export type PruneResult = { kept: number; removed: string[]; warnings: string[] };
 
-export const DEFAULT_POLICY = Object.freeze({ daily: 7, weekly: 4, monthly: 6 });
+export const DEFAULT_POLICY: Readonly<RetentionPolicy> = Object.freeze({ daily: 7, weekly: 4, monthly: 6 });
 
-const day = (/** @type {Date} */ t) => t.toISOString().slice(0, 10);
-const month = (/** @type {Date} */ t) => t.toISOString().slice(0, 7);
+const day = (t: Date) => t.toISOString().slice(0, 10);
+const month = (t: Date) => t.toISOString().slice(0, 7);
 
 /** ISO 8601 week of a UTC time, e.g. "2026-W01" (weeks start on Monday; week 1 holds the first Thursday). */
-export function isoWeek(/** @type {Date} */ t) {
+export function isoWeek(t: Date): string {
   const d = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate()));
   const weekday = d.getUTCDay() || 7;
   d.setUTCDate(d.getUTCDate() + 4 - weekday); // the Thursday of this week decides the year
@@ -24,25 +26,25 @@ export function isoWeek(/** @type {Date} */ t) {
 /**
  * Which backups to keep: the newest of each of the `daily` most recent UTC days that have a backup, of
  * each of the `weekly` most recent ISO weeks, of each of the `monthly` most recent months. The rules are
- * independent (one backup can satisfy several). The newest backup and those in `protect` always stay.
- * @param {Backup[]} backups all of one database
- * @param {RetentionPolicy} policy
- * @param {Set<string>} [protect] names never to delete (the backup just made)
+ * independent (one backup can satisfy several). The newest backup and those in `protect` (the backup
+ * just made) always stay. `backups`: all of one database.
  */
-export function planRetention(backups, policy, protect = new Set()) {
+export function planRetention(
+  backups: Backup[],
+  policy: RetentionPolicy,
+  protect: Set<string> = new Set(),
+): RetentionPlan {
   const sorted = [...backups].sort(
     (a, b) => b.time.getTime() - a.time.getTime() || (a.name < b.name ? 1 : -1),
   );
-  /** @type {Map<string, string[]>} */
-  const reasons = new Map(sorted.map((b) => [b.name, []]));
-  /** @type {[string, number, (t: Date) => string][]} */
-  const rules = [
+  const reasons = new Map<string, string[]>(sorted.map((b) => [b.name, []]));
+  const rules: [string, number, (t: Date) => string][] = [
     ["daily", policy.daily, day],
     ["weekly", policy.weekly, isoWeek],
     ["monthly", policy.monthly, month],
   ];
   for (const [rule, count, period] of rules) {
-    const seen = new Set();
+    const seen = new Set<string>();
     for (const b of sorted) {
       const key = period(b.time);
       if (seen.has(key)) continue;
@@ -64,20 +66,17 @@ export function planRetention(backups, policy, protect = new Set()) {
 /**
  * Every complete backup in a directory (a manifest is written last, so a dump without one is not
  * complete), grouped by database. Unreadable manifests are reported and left alone.
- * @param {string} dir
  */
-export function listBackups(dir) {
-  /** @type {Map<string, Backup[]>} */
-  const byDatabase = new Map();
-  /** @type {string[]} */
-  const warnings = [];
+export function listBackups(dir: string): { byDatabase: Map<string, Backup[]>; warnings: string[] } {
+  const byDatabase = new Map<string, Backup[]>();
+  const warnings: string[] = [];
   const files = new Set(readdirSync(dir));
   for (const file of [...files].sort()) {
     if (!file.startsWith("tollgate-") || !file.endsWith(MANIFEST_SUFFIX)) continue;
     const manifestPath = join(dir, file);
     try {
       const manifest = readManifest(manifestPath);
-      const backup = {
+      const backup: Backup = {
         name: file.slice(0, -MANIFEST_SUFFIX.length),
         database: manifest.database,
         time: new Date(manifest.time),
@@ -86,7 +85,7 @@ export function listBackups(dir) {
       };
       byDatabase.set(backup.database, [...(byDatabase.get(backup.database) ?? []), backup]);
     } catch (error) {
-      warnings.push(`${/** @type {Error} */ (error).message}; left alone`);
+      warnings.push(`${(error as Error).message}; left alone`);
     }
   }
   for (const file of files) {
@@ -99,16 +98,20 @@ export function listBackups(dir) {
 /**
  * Applies the policy to every database's backups in `dir`. Deletes the manifest first, then the dump,
  * so an interruption never leaves a manifest that points at nothing.
- * @param {string} dir
- * @param {RetentionPolicy} policy
- * @param {{ dryRun?: boolean, protect?: Set<string>, log?: (line: string) => void }} [options]
  */
-export function pruneBackups(dir, policy, { dryRun = false, protect = new Set(), log = () => {} } = {}) {
+export function pruneBackups(
+  dir: string,
+  policy: RetentionPolicy,
+  {
+    dryRun = false,
+    protect = new Set<string>(),
+    log = () => {},
+  }: { dryRun?: boolean; protect?: Set<string>; log?: (line: string) => void } = {},
+): PruneResult {
   const { byDatabase, warnings } = listBackups(dir);
   for (const warning of warnings) log(`warning: ${warning}`);
   let kept = 0;
-  /** @type {string[]} */
-  const removed = [];
+  const removed: string[] = [];
   for (const [, backups] of [...byDatabase].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const plan = planRetention(backups, policy, protect);
     for (const { backup, reasons } of plan.keep) log(`keep   ${backup.name} (${reasons.join(", ")})`);
