@@ -14,10 +14,13 @@ export function formatTable(headers: string[], rawRows: (string | undefined)[][]
   return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-/** `prefix`: the command name, e.g. "db:backup". */
-export function createReport(prefix: string) {
+/**
+ * `prefix`: the command name, e.g. "db:backup". Progress lines go to `log` (without the prefix) when
+ * given, else to stdout after "<prefix>: ", so a command's steps can run inside another command quietly.
+ */
+export function createReport(prefix: string, options: { log?: (line: string) => void } = {}) {
   const rows: Row[] = [];
-  const log = (line: string) => process.stdout.write(`${prefix}: ${line}\n`);
+  const log = options.log ?? ((line: string) => process.stdout.write(`${prefix}: ${line}\n`));
 
   const record = (check: string, result: Result, detail = "") => {
     rows.push({ check, result, detail });
@@ -52,15 +55,18 @@ export function createReport(prefix: string) {
     },
     failed: () => rows.some((r) => r.result === "fail"),
     /** Prints the table and the verdict; returns the exit code (0 all passed, 1 otherwise). */
-    finish() {
-      const failed = rows.some((r) => r.result === "fail");
-      process.stdout.write(
-        `\n${formatTable(
-          ["check", "result", "detail"],
-          rows.map((r) => [r.check, r.result.toUpperCase(), r.detail]),
-        )}\n\n${prefix}: ${failed ? "FAILED" : "OK"}\n`,
-      );
-      return failed ? 1 : 0;
-    },
+    finish: () => finishReport(prefix, rows),
   };
+}
+
+/** Prints the table of rows and the verdict; returns the exit code (0 all passed, 1 otherwise). */
+export function finishReport(prefix: string, rows: readonly Row[]): number {
+  const failed = rows.some((r) => r.result === "fail");
+  process.stdout.write(
+    `\n${formatTable(
+      ["check", "result", "detail"],
+      rows.map((r) => [r.check, r.result.toUpperCase(), r.detail]),
+    )}\n\n${prefix}: ${failed ? "FAILED" : "OK"}\n`,
+  );
+  return failed ? 1 : 0;
 }
