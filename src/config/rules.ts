@@ -10,6 +10,13 @@ export const DEV_DEFAULT_SECRETS = [
   "test-admin-token",
 ] as const;
 
+/** The comma-separated origin lists; production allows only https origins in them. */
+export const ORIGIN_LISTS = [
+  "AUTH_ORIGIN_ALLOWLIST",
+  "CORS_ALLOW_ORIGINS",
+  "PUBLIC_ORIGIN_ALLOWLIST",
+] as const;
+
 export type ConfigProblem = { rule: string; variable: string; message: string };
 
 /**
@@ -27,8 +34,7 @@ export function checkConfigRules(config: Config): ConfigProblem[] {
   if (config.ALLOW_NULL_ORIGIN)
     add("no_null_origin_in_production", "ALLOW_NULL_ORIGIN", "must be false in production");
 
-  const lists = ["AUTH_ORIGIN_ALLOWLIST", "CORS_ALLOW_ORIGINS", "PUBLIC_ORIGIN_ALLOWLIST"] as const;
-  for (const variable of lists) {
+  for (const variable of ORIGIN_LISTS) {
     for (const origin of config[variable]) {
       if (origin.includes("*")) add("no_wildcard_origin", variable, "holds a wildcard");
       else if (origin === "null") add("no_null_origin_in_production", variable, "holds the null origin");

@@ -28,7 +28,7 @@ const CLEAN = {
 };
 
 const goLive = (args: string[], env: Record<string, string | undefined> = {}) =>
-  runScript("scripts/go-live.mjs", args, { env: { ...CLEAN, ...env }, timeoutMs: 240_000 });
+  runScript("scripts/go-live.ts", args, { env: { ...CLEAN, ...env }, timeoutMs: 240_000 });
 
 type Row = { section: string; line: string; result: string; detail: string };
 

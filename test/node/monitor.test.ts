@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PLAYBOOK } from "../../scripts/lib/checks.mjs";
+import { PLAYBOOK } from "../../scripts/lib/checks.ts";
 import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.mjs";
 import { postgresReachable, testDatabaseUrl } from "./postgres.ts";
 
@@ -41,7 +41,7 @@ describe("npm run monitor", () => {
   let stack: LocalStack;
   let sink: Awaited<ReturnType<typeof startSink>>;
   const monitor = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runScript("scripts/monitor.mjs", args, {
+    runScript("scripts/monitor.ts", args, {
       env: {
         BACKEND_BASE_URL: undefined,
         BACKEND_ADMIN_TOKEN: stack.adminToken,

@@ -23,7 +23,7 @@ describe("npm run smoke against a local stack", () => {
   let stack: LocalStack;
   let keyFile = "";
   const smoke = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runScript("scripts/smoke.mjs", args, {
+    runScript("scripts/smoke.ts", args, {
       env: { BACKEND_BASE_URL: undefined, BACKEND_ADMIN_TOKEN: undefined, SMOKE_API_KEY: undefined, ...env },
     });
 

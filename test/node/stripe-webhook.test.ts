@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StripeEmulator, startStripeEmulator } from "../../scripts/stripe-emulator/server.ts";
 import { FULFILMENT_EVENTS } from "../../src/billing/webhook.ts";
 
-const SCRIPT = join(import.meta.dirname, "../../scripts/stripe-webhook.mjs");
+const SCRIPT = join(import.meta.dirname, "../../scripts/stripe-webhook.ts");
 const BASE = "https://api.tollgate.example";
 const ENDPOINT = `${BASE}/api/billing/stripe/webhook`;
 

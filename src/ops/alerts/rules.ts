@@ -6,6 +6,8 @@ export type AlertRule = {
   /** Stable id, stored in `alert_state.rule`. */
   name: string;
   title: string;
+  /** The field of `GET /api/ops/metrics` the rule watches. */
+  metric: keyof OpsMetrics;
   /** The figure the rule watches (null: not known yet). */
   value: (m: OpsMetrics) => number | null;
   /** From config (null: the rule has none, e.g. ledger drift). */
@@ -45,6 +47,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   {
     name: "webhook_failures",
     title: "Stripe webhook failures",
+    metric: "webhook_failures_1h",
     value: (m) => m.webhook_failures_1h,
     threshold: (c) => c.ALERT_WEBHOOK_FAILURES_1H,
     breached: atLeast((m) => m.webhook_failures_1h),
@@ -53,6 +56,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   {
     name: "failed_jobs",
     title: "Failed jobs",
+    metric: "failed_jobs_1h",
     value: (m) => m.failed_jobs_1h,
     threshold: (c) => c.ALERT_FAILED_JOBS_1H,
     breached: atLeast((m) => m.failed_jobs_1h),
@@ -61,6 +65,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   {
     name: "worker_heartbeat",
     title: "Worker heartbeat",
+    metric: "worker_heartbeat_age_s",
     value: (m) => m.worker_heartbeat_age_s,
     threshold: (c) => c.HEARTBEAT_STALE_AFTER_S,
     breached: heartbeatStale,
@@ -73,6 +78,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   {
     name: "queue_growth",
     title: "Queue growing",
+    metric: "queue_growth_1h",
     value: (m) => m.queue_growth_1h,
     threshold: (c) => c.ALERT_QUEUE_GROWTH_1H,
     breached: atLeast((m) => m.queue_growth_1h),
@@ -81,6 +87,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   {
     name: "dead_letter_growth",
     title: "New dead letters",
+    metric: "dead_letter_growth_1h",
     value: (m) => m.dead_letter_growth_1h,
     threshold: (c) => c.ALERT_DEAD_LETTER_GROWTH_1H,
     breached: atLeast((m) => m.dead_letter_growth_1h),
@@ -89,6 +96,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   {
     name: "ledger_drift",
     title: "Ledger invariants broken",
+    metric: "ledger_ok",
     value: (m) => (m.ledger_ok ? 0 : 1),
     threshold: () => null,
     breached: (m) => !m.ledger_ok,
@@ -101,6 +109,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
   {
     name: "reconcile_repairs",
     title: "Reconciliation repaired top-ups",
+    metric: "reconcile_repairs_24h",
     value: (m) => m.reconcile_repairs_24h,
     threshold: (c) => c.ALERT_RECONCILE_REPAIRS_24H,
     breached: atLeast((m) => m.reconcile_repairs_24h),

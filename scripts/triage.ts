@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // npm run triage: first look at a Tollgate deployment during an incident. Reads only; changes nothing.
-import { parseCli } from "./lib/args.mjs";
-import { checkHealth, checkMetrics, checkReady, exitCodeFor, playbookLink } from "./lib/checks.mjs";
+import { parseCli } from "./lib/args.ts";
+import { playbookLink } from "./lib/checks.ts";
 import { normalizeBaseUrl } from "./lib/http.ts";
 import { formatTable } from "./lib/report-table.ts";
+import { describeProblem, runTriage } from "./lib/triage.ts";
 
 const USAGE = `
 Usage: npm run triage -- --url <base> [--token T] [--json]
@@ -39,36 +40,20 @@ const { values } = parseCli({
   options: { url: { type: "string" }, token: { type: "string" }, json: { type: "boolean" } },
 });
 
-let base;
+let base: string;
 try {
   base = normalizeBaseUrl(values.url ?? process.env.BACKEND_BASE_URL);
 } catch (error) {
-  process.stderr.write(`triage: --url (or BACKEND_BASE_URL): ${/** @type {Error} */ (error).message}\n`);
+  process.stderr.write(`triage: --url (or BACKEND_BASE_URL): ${(error as Error).message}\n`);
   process.exit(2);
 }
 const token = values.token ?? process.env.BACKEND_ADMIN_TOKEN ?? undefined;
-const log = (/** @type {string} */ line) => process.stdout.write(`triage: ${line}\n`);
 
-log(`${base}${token ? " (with admin token)" : " (no admin token: metrics skipped)"}`);
-log("GET /api/health ...");
-const health = await checkHealth(base);
-log(`  ${health.severity}: ${health.detail}`);
-log("GET /api/ready ...");
-const ready = await checkReady(base);
-for (const f of ready.findings) log(`  ${f.check} ${f.severity}: ${f.detail}`);
-log("GET /api/ops/metrics ...");
-const metrics = await checkMetrics(base, token);
-for (const f of metrics.findings) log(`  ${f.check} ${f.severity}: ${f.detail}`);
-if (metrics.metrics) {
-  const m = metrics.metrics;
-  const byStatus = Object.entries(m.jobs_by_status ?? {})
-    .map(([status, n]) => `${status} ${n}`)
-    .join(", ");
-  log(`  queue depth ${m.queue_depth}, dead letters ${m.dead_letter_total}; jobs: ${byStatus}`);
-}
-
-const findings = [health, ...ready.findings, ...metrics.findings];
-const code = exitCodeFor(findings);
+const { findings, exitCode, verdict } = await runTriage({
+  base,
+  token,
+  log: (line) => process.stdout.write(`triage: ${line}\n`),
+});
 process.stdout.write(
   `\n${formatTable(
     ["check", "result", "detail"],
@@ -80,11 +65,10 @@ const problems = findings.filter((f) => f.cause);
 if (problems.length > 0) {
   process.stdout.write("\nLikely causes and what to do:\n");
   for (const p of problems) {
-    process.stdout.write(`- [${p.severity.toUpperCase()}] ${p.check}: ${p.cause}\n`);
+    process.stdout.write(`- ${describeProblem(p)}\n`);
     if (p.anchor) process.stdout.write(`    runbook: ${playbookLink(p.anchor)}\n`);
   }
 }
-const verdict = ["OK", "WARNING", "CRITICAL"][code];
-process.stdout.write(`\ntriage: ${verdict} (exit ${code})\n`);
-if (values.json) process.stdout.write(`${JSON.stringify({ base, verdict, exit: code, findings })}\n`);
-process.exitCode = code;
+process.stdout.write(`\ntriage: ${verdict} (exit ${exitCode})\n`);
+if (values.json) process.stdout.write(`${JSON.stringify({ base, verdict, exit: exitCode, findings })}\n`);
+process.exitCode = exitCode;

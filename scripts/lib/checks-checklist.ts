@@ -1,36 +1,95 @@
 // The go-live checklist, line by line (docs/GO_LIVE_CHECKLIST.md): each line's text, verbatim from the
-// MVP checklist, and how it is checked. scripts/go-live.mjs builds the context (config, secrets, the
+// MVP checklist, and how it is checked. scripts/go-live.ts builds the context (config, secrets, the
 // running deployment) and runs them in order.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ANCHORS, FIGURES, githubSlug, PLAYBOOK } from "./checks.mjs";
-import { checkWebhookReplay } from "./checks-billing.mjs";
-import { fileExists, originProblems } from "./checks-config.mjs";
-import { describeAnswer } from "./http.ts";
+import { ALERT_RULES } from "../../src/ops/alerts/rules.ts";
+import {
+  ANCHORS,
+  githubSlug,
+  type JsonObject,
+  PLAYBOOK,
+  playbookAnchors,
+  type ReadyBody,
+  ruleGuide,
+} from "./checks.ts";
+import { type CheckoutSession, checkWebhookReplay } from "./checks-billing.ts";
+import { fileExists, originProblems, type Target, type WorkerConfig } from "./checks-config.ts";
+import { describeAnswer, type HttpAnswer } from "./http.ts";
 
-/** @typedef {{ status: "pass" | "fail" | "manual" | "n/a" | "skip", detail: string }} Outcome */
-/** @typedef {{ section: string, text: string, sub?: boolean, run: () => Promise<Outcome> }} Line */
+export type Status = "pass" | "fail" | "manual" | "n/a" | "skip";
+export type Outcome = { status: Status; detail: string };
+export type Line = { section: string; text: string; sub?: boolean; run: () => Promise<Outcome> };
 
-const pass = (/** @type {string} */ detail) => /** @type {Outcome} */ ({ status: "pass", detail });
-const fail = (/** @type {string} */ detail) => /** @type {Outcome} */ ({ status: "fail", detail });
-const manual = (/** @type {string} */ detail) => /** @type {Outcome} */ ({ status: "manual", detail });
-const na = (/** @type {string} */ detail) => /** @type {Outcome} */ ({ status: "n/a", detail });
-const skip = (/** @type {string} */ detail) => /** @type {Outcome} */ ({ status: "skip", detail });
+/** A workflow file of .github/workflows: parsed, as text, and the secrets it reads. */
+export type Workflow = {
+  doc: {
+    name?: string;
+    on?: { schedule?: unknown; workflow_dispatch?: unknown };
+    jobs?: Record<string, { needs?: string | string[]; steps?: unknown[] }>;
+  };
+  text: string;
+  usedSecrets: Set<string>;
+};
+
+/** Where secret values come from; `values` when the source has them, `error` when there is none. */
+export type SecretSource = { label: string; values?: Record<string, string | undefined>; error?: string };
+
+/** What one of the operations commands run inside go-live reported. */
+export type TaskOutcome = { ok: boolean; detail: string };
+
+export type VitestRun = {
+  code: number;
+  output: string;
+  summary: { file: string; detail: string; failed?: number }[];
+};
+
+/** What scripts/go-live.ts knows and can do: the run's settings and its memoized tasks. */
+export type ChecklistContext = {
+  ROOT: string;
+  target: Target;
+  strict: boolean;
+  base: string | undefined;
+  skipTests: boolean;
+  source: SecretSource;
+  setting: (name: string) => string | undefined;
+  configs: () => Promise<WorkerConfig[]>;
+  secretProblems: (names: readonly string[]) => Promise<string[]>;
+  requiredSecrets: () => string[];
+  workersText: () => Promise<string>;
+  live: (what: string) => Outcome | undefined;
+  ready: () => Promise<HttpAnswer>;
+  metrics: () => Promise<JsonObject>;
+  smoke: () => Promise<TaskOutcome & { apiKey: string | undefined }>;
+  monitor: () => Promise<TaskOutcome>;
+  triage: () => Promise<TaskOutcome>;
+  checkout: () => Promise<CheckoutSession>;
+  migrations: () => Promise<string>;
+  backup: () => Promise<{ path: string; name: string }>;
+  restore: () => Promise<string>;
+  stripeEndpoint: () => Promise<Outcome>;
+  readWorkflow: (file: string) => Workflow;
+  vitest: () => Promise<VitestRun>;
+};
+
+const pass = (detail: string): Outcome => ({ status: "pass", detail });
+const fail = (detail: string): Outcome => ({ status: "fail", detail });
+const manual = (detail: string): Outcome => ({ status: "manual", detail });
+const na = (detail: string): Outcome => ({ status: "n/a", detail });
+const skip = (detail: string): Outcome => ({ status: "skip", detail });
 
 export const MONITOR_SECRETS = ["BACKEND_BASE_URL", "BACKEND_ADMIN_TOKEN", "MONITOR_ALERT_WEBHOOK_URL"];
 
 /**
  * Every line of the checklist, bound to one run's context.
- * @param {any} ctx what scripts/go-live.mjs knows and can do: the run's settings and its memoized tasks
- * @returns {Line[]}
  */
-export function checklistLines(ctx) {
+export function checklistLines(ctx: ChecklistContext): Line[] {
   const {
     ROOT,
     target,
     strict,
     base,
-    values,
+    skipTests,
     source,
     setting,
     configs,
@@ -53,7 +112,7 @@ export function checklistLines(ctx) {
   } = ctx;
 
   /** A rotation line: manual (a person rolls the value), unless the value that is there is wrong. */
-  const rotation = (/** @type {string[]} */ names, /** @type {string} */ how) => async () => {
+  const rotation = (names: string[], how: string) => async () => {
     const problems = await secretProblems(names);
     if (problems.length > 0) return fail(`${problems.join("; ")} [source: ${source.label}]`);
     if (target === "local")
@@ -63,12 +122,12 @@ export function checklistLines(ctx) {
     );
   };
 
-  const originLine = (/** @type {string[]} */ lists) => async () => {
-    const problems = [];
-    const shown = [];
+  const originLine = (lists: string[]) => async () => {
+    const problems: string[] = [];
+    const shown: string[] = [];
     for (const worker of await configs()) {
       for (const list of lists) {
-        for (const p of originProblems(worker.vars[list], strict))
+        for (const p of originProblems(list, worker.vars[list], strict))
           problems.push(`${worker.label} ${list}: ${p}`);
       }
     }
@@ -82,19 +141,19 @@ export function checklistLines(ctx) {
     );
   };
 
-  const figureLine = (/** @type {string} */ rule, /** @type {string} */ text) => ({
+  const figureLine = (name: string, text: string): Line => ({
     section: "Monitoring and Alerts",
     text,
     sub: true,
     run: async () => {
-      const figure = FIGURES.find((f) => f.rule === rule);
-      if (!figure) return fail(`no figure ${rule}`);
+      const rule = ALERT_RULES.find((r) => r.name === name);
+      if (!rule) return fail(`no alert rule ${name}`);
       const notLive = live("the metrics");
       if (notLive) return notLive;
       const m = await metrics();
-      if (!(figure.field in m)) return fail(`/api/ops/metrics has no ${figure.field}`);
+      if (!(rule.metric in m)) return fail(`/api/ops/metrics has no ${rule.metric}`);
       return pass(
-        `${figure.field}=${m[figure.field]} in /api/ops/metrics; alert rule ${rule} (src/ops/alerts/rules.ts), runbook ${PLAYBOOK}#${figure.anchor}`,
+        `${rule.metric}=${m[rule.metric]} in /api/ops/metrics; alert rule ${name} (src/ops/alerts/rules.ts), runbook ${PLAYBOOK}#${ruleGuide(rule).anchor}`,
       );
     },
   });
@@ -106,8 +165,7 @@ export function checklistLines(ctx) {
     return { file, workflow: readWorkflow(file) };
   };
 
-  /** @type {Line[]} */
-  const LINES = [
+  const LINES: Line[] = [
     // ---------------------------------------------------------------- Security
     {
       section: "Security",
@@ -169,7 +227,7 @@ export function checklistLines(ctx) {
       section: "Security",
       text: "Set `ALLOW_LOCALHOST_ORIGINS=false` and `ALLOW_NULL_ORIGIN=false` on production.",
       run: async () => {
-        const problems = [];
+        const problems: string[] = [];
         for (const worker of await configs()) {
           if (worker.vars.ALLOW_NULL_ORIGIN !== "false")
             problems.push(`${worker.label}: ALLOW_NULL_ORIGIN=${worker.vars.ALLOW_NULL_ORIGIN}`);
@@ -247,7 +305,7 @@ export function checklistLines(ctx) {
         const session = await checkout();
         return pass(
           await checkWebhookReplay({
-            base: /** @type {string} */ (base),
+            base: base as string,
             apiKey,
             webhookSecret: secret,
             session,
@@ -278,7 +336,7 @@ export function checklistLines(ctx) {
       run: async () => {
         const web = (await configs()).filter((w) => w.role === "web");
         if (web.length === 0) return na("local runs one all-in-one Worker: no separate web role");
-        const problems = [];
+        const problems: string[] = [];
         for (const w of web) {
           if (w.vars.MVP_WORKER_ENABLED !== "false")
             problems.push(`${w.label}: MVP_WORKER_ENABLED=${w.vars.MVP_WORKER_ENABLED}`);
@@ -298,7 +356,7 @@ export function checklistLines(ctx) {
         const workers = (await configs()).filter(
           (w) => w.role === "worker" || (target === "local" && w.role === "all-in-one"),
         );
-        const problems = [];
+        const problems: string[] = [];
         for (const w of workers) {
           if (w.vars.MVP_WORKER_ENABLED !== "true")
             problems.push(`${w.label}: MVP_WORKER_ENABLED=${w.vars.MVP_WORKER_ENABLED}`);
@@ -357,11 +415,11 @@ export function checklistLines(ctx) {
           return pass(
             `GET /api/ready: ok=true, ${body.status} (${Object.keys(body.checks ?? {}).join(", ")})`,
           );
-        const failing = Object.entries(body?.checks ?? {})
-          .filter(([, c]) => /** @type {any} */ (c).status !== "pass")
+        const failing = Object.entries((body?.checks ?? {}) as ReadyBody["checks"])
+          .filter(([, c]) => c.status !== "pass")
           .map(
             ([n, c]) =>
-              `${n}: ${/** @type {any} */ (c).detail}${/** @type {any} */ (c.problems ?? []).map((p) => ` ${p.variable} (${p.rule})`).join(",")}`,
+              `${n}: ${c.detail}${(c.problems ?? []).map((p) => ` ${p.variable} (${p.rule})`).join(",")}`,
           );
         return fail(
           `GET /api/ready: ${describeAnswer(answer)}${failing.length ? ` — ${failing.join("; ")}` : ""}`,
@@ -377,7 +435,7 @@ export function checklistLines(ctx) {
           return na(
             `wrangler.toml has no ${target} all-in-one environment (production-all-in-one is the fallback)`,
           );
-        const problems = [];
+        const problems: string[] = [];
         const queues = fallback.consumers.map((c) => c.queue);
         for (const q of [`jobs-${target}`, `jobs-dlq-${target}`])
           if (!queues.includes(q)) problems.push(`does not consume ${q}`);
@@ -553,7 +611,7 @@ export function checklistLines(ctx) {
             .filter((l) => /^#{1,6} /.test(l))
             .map((l) => githubSlug(l.replace(/^#+ /, ""))),
         );
-        const needed = [...new Set([...FIGURES.map((f) => f.anchor), ...Object.values(ANCHORS)])];
+        const needed = playbookAnchors();
         const missing = needed.filter((a) => !anchors.has(a));
         if (missing.length > 0)
           return fail(`${PLAYBOOK} has no section for: ${missing.map((a) => `#${a}`).join(", ")}`);
@@ -588,7 +646,7 @@ export function checklistLines(ctx) {
         const jobs = workflow.doc?.jobs ?? {};
         const preflight = jobs.preflight;
         const steps = JSON.stringify(preflight?.steps ?? []);
-        const problems = [];
+        const problems: string[] = [];
         if (workflow.doc?.name !== "Backend Deploy") problems.push("not named Backend Deploy");
         if (!workflow.doc?.on?.workflow_dispatch) problems.push("no workflow_dispatch");
         if (!steps.includes("npm test")) problems.push("preflight does not run npm test");
@@ -611,8 +669,7 @@ export function checklistLines(ctx) {
       section: "Quality Gate",
       text: "Run local smoke tests:",
       run: async () => {
-        if (values["skip-tests"])
-          return skip("--skip-tests: npm test ran them (Backend CI, Backend Deploy preflight)");
+        if (skipTests) return skip("--skip-tests: npm test ran them (Backend CI, Backend Deploy preflight)");
         return pass("both below, in workerd against Postgres (vitest --project workers)");
       },
     },
@@ -635,16 +692,15 @@ export function checklistLines(ctx) {
     },
   ];
 
-  /** @param {string} text @param {string} file */
-  function testLine(text, file) {
+  function testLine(text: string, file: string): Line {
     return {
       section: "Quality Gate",
       text,
       sub: true,
       run: async () => {
-        if (values["skip-tests"]) return skip(`--skip-tests: ${file} runs in npm test`);
+        if (skipTests) return skip(`--skip-tests: ${file} runs in npm test`);
         const result = await vitest();
-        const summary = result.summary.find((/** @type {{ file: string }} */ s) => s.file === file);
+        const summary = result.summary.find((s) => s.file === file);
         if (summary?.failed !== 0) {
           const tail = result.output.trim().split("\n").slice(-2).join(" / ");
           return fail(`${file}: ${summary?.detail ?? "no result"} (vitest exited ${result.code}: ${tail})`);

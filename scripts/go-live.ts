@@ -1,16 +1,29 @@
 #!/usr/bin/env node
 // npm run go-live: the MVP go-live checklist as one command. Runs every line a machine can check and
-// prints the checklist with ✔ / ✘ / manual / n/a and the reason for each.
+// prints the checklist with ✔ / ✘ / manual / n/a and the reason for each. The operations commands it
+// relies on (smoke, monitor, triage, db:*, stripe:webhook) run here as functions; only vitest and
+// wrangler run as child processes.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { parseCli } from "./lib/args.mjs";
-import { checkCheckoutIdempotency } from "./lib/checks-billing.mjs";
-import { checklistLines } from "./lib/checks-checklist.mjs";
+import { parseCli } from "./lib/args.ts";
+import { backupDatabase } from "./lib/backup-run.ts";
+import type { JsonObject } from "./lib/checks.ts";
+import { checkCheckoutIdempotency } from "./lib/checks-billing.ts";
+import {
+  type ChecklistContext,
+  checklistLines,
+  type Line,
+  type Outcome,
+  type SecretSource,
+  type Status,
+  type VitestRun,
+  type Workflow,
+} from "./lib/checks-checklist.ts";
 import {
   fileExists,
   listCloudflareSecrets,
@@ -18,12 +31,17 @@ import {
   readEnvFile,
   readWorkerConfigs,
   secretValueProblems,
-} from "./lib/checks-config.mjs";
+  type Target,
+} from "./lib/checks-config.ts";
 import { bearer, describeAnswer, normalizeBaseUrl, request } from "./lib/http.ts";
-import { formatTable } from "./lib/report-table.ts";
-
-/** @typedef {import("./lib/checks-checklist.mjs").Outcome} Outcome */
-/** @typedef {import("./lib/checks-checklist.mjs").Line} Line */
+import { runMigrations } from "./lib/migrate.ts";
+import { connect, functionStatus, migrationStatus } from "./lib/migrations.ts";
+import { runMonitor } from "./lib/monitor.ts";
+import { formatTable, type Row } from "./lib/report-table.ts";
+import { runSmoke } from "./lib/smoke.ts";
+import { runStripeWebhook } from "./lib/stripe-webhook.ts";
+import { describeProblem, runTriage } from "./lib/triage.ts";
+import { verifyRestore } from "./lib/verify-restore.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -83,44 +101,38 @@ const { values } = parseCli({
   },
 });
 
-const usageError = (/** @type {string} */ message) => {
+function usageError(message: string): never {
   process.stderr.write(`go-live: ${message}\n${USAGE}`);
   process.exit(2);
-};
-const target = /** @type {import("./lib/checks-config.mjs").Target} */ (values.target ?? "");
-if (!["local", "staging", "production"].includes(target))
-  usageError("--target must be local, staging or production");
+}
+const TARGETS: readonly string[] = ["local", "staging", "production"] satisfies Target[];
+const target = (values.target ?? "") as Target;
+if (!TARGETS.includes(target)) usageError("--target must be local, staging or production");
 if (values["secrets-from-env"] && values["env-file"]) usageError("choose --env-file or --secrets-from-env");
 const strict = target !== "local";
 const configPath = resolve(values.config ?? join(ROOT, "wrangler.toml"));
 if (!fileExists(configPath)) usageError(`no wrangler config at ${configPath}`);
-/** @type {string | undefined} */
-let base;
+let base: string | undefined;
 const rawUrl =
   values.url ?? process.env.BACKEND_BASE_URL ?? (target === "local" ? "http://127.0.0.1:8787" : undefined);
 if (rawUrl) {
   try {
     base = normalizeBaseUrl(rawUrl);
   } catch (error) {
-    usageError(`--url: ${/** @type {Error} */ (error).message}`);
+    usageError(`--url: ${(error as Error).message}`);
   }
 }
 
-const say = (/** @type {string} */ line) => process.stdout.write(`go-live: ${line}\n`);
+const say = (line: string) => process.stdout.write(`go-live: ${line}\n`);
 const workDir = mkdtempSync(join(tmpdir(), "tollgate-go-live-"));
-// The temporary directory holds a backup and maybe a smoke key: removed however the run ends.
+// The temporary directory holds a backup and vitest's report: removed however the run ends.
 process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
-for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"]))
-  process.once(signal, () => process.exit(130));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
 // ------------------------------------------------------------------ where values come from
-/** @type {{ label: string, values?: Record<string, string>, error?: string }} */
-let source;
+let source: SecretSource;
 if (values["secrets-from-env"]) {
-  source = {
-    label: "environment (--secrets-from-env)",
-    values: /** @type {Record<string, string>} */ (process.env),
-  };
+  source = { label: "environment (--secrets-from-env)", values: process.env };
 } else if (values["env-file"] || target === "local") {
   const file = resolve(values["env-file"] ?? join(ROOT, ".data/dev.vars"));
   const rel = relative(process.cwd(), file);
@@ -141,53 +153,43 @@ if (values["secrets-from-env"]) {
   };
 }
 /** A value the checks use (never printed): the source's, else this process's environment. */
-const setting = (/** @type {string} */ name) => source.values?.[name] || process.env[name] || undefined;
+const setting = (name: string) => source.values?.[name] || process.env[name] || undefined;
 // Locally the token is the stack's own (the env file); a deployed target's is the client's copy.
 const adminToken =
   target === "local"
     ? setting("ADMIN_TOKEN") || process.env.BACKEND_ADMIN_TOKEN
     : process.env.BACKEND_ADMIN_TOKEN || setting("ADMIN_TOKEN");
 const databaseUrl = target === "local" ? setting("DATABASE_URL") : process.env.DATABASE_URL || undefined;
-const localVars = target === "local" && source.values && !values["secrets-from-env"] ? source.values : {};
+const localVars: Record<string, string> = {};
+if (target === "local" && source.values && !values["secrets-from-env"])
+  for (const [k, v] of Object.entries(source.values)) if (v !== undefined) localVars[k] = v;
 
 say(`target ${target}; config ${relative(process.cwd(), configPath) || configPath}; url ${base ?? "(none)"}`);
 say(`secrets from: ${source.label}${source.error ? ` — ${source.error}` : ""}`);
 
 // ------------------------------------------------------------------ shared, memoized tasks
-/** @template T @param {() => Promise<T>} fn @returns {() => Promise<T>} */
-function once(fn) {
-  /** @type {Promise<T> | undefined} */
-  let promise;
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
   return () => {
     promise ??= fn();
     return promise;
   };
 }
 
-/**
- * Runs one of the project's scripts in a child process; values go in its environment, never its arguments.
- * @param {string} script @param {string[]} args @param {Record<string, string | undefined>} [env]
- * @returns {Promise<{ code: number, output: string }>}
- */
-function runScript(script, args, env = {}) {
-  return new Promise((resolvePromise) => {
-    const childEnv = { ...process.env, ...env };
-    for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
-    const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: childEnv });
-    let output = "";
-    child.stdout.on("data", (c) => (output += c));
-    child.stderr.on("data", (c) => (output += c));
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, output }));
-  });
-}
+/** The deployment's base URL, for tasks that only run when `live` allowed them. */
+const deployment = (): string => {
+  if (!base) throw new Error("no --url (or BACKEND_BASE_URL)");
+  return base;
+};
 
-/** The lines of a child's output that say what failed (its progress FAIL lines or its last line). */
-function failureSummary(/** @type {string} */ output) {
-  const lines = output.split("\n").map((l) => l.trim());
-  const fails = lines.filter((l) => /\bFAIL\b|FAIL:|PENDING|error/i.test(l) && !l.startsWith("|"));
-  const picked = (fails.length > 0 ? fails : lines.filter(Boolean).slice(-1)).slice(0, 3);
-  return picked.join(" / ").slice(0, 400);
-}
+/** The first failing rows of a report, in one line. */
+const failedRows = (rows: readonly Row[]) =>
+  rows
+    .filter((r) => r.result === "fail")
+    .slice(0, 3)
+    .map((r) => `${r.check}: FAIL ${r.detail}`)
+    .join(" / ")
+    .slice(0, 400);
 
 const configs = once(async () => readWorkerConfigs(configPath, target, localVars));
 
@@ -196,13 +198,13 @@ const secrets = once(async () => {
   // production-all-in-one is named tollgate-production: it has the web Worker's secrets, not its own.
   const workers = (await configs()).filter((w) => !w.fallback);
   if (source.error) throw new Error(source.error);
-  /** @type {{ label: string, names: Set<string>, values?: Record<string, string> }[]} */
-  const out = [];
-  if (source.values) {
+  const sourceValues = source.values;
+  if (sourceValues) {
     // One set of values stands for every Worker of the target.
-    const names = new Set(Object.keys(source.values).filter((k) => source.values?.[k]));
-    return [{ label: workers.map((w) => w.label).join(" + "), names, values: source.values }];
+    const names = new Set(Object.keys(sourceValues).filter((k) => sourceValues[k]));
+    return [{ label: workers.map((w) => w.label).join(" + "), names, values: sourceValues }];
   }
+  const out: { label: string; names: Set<string>; values?: Record<string, string | undefined> }[] = [];
   for (const worker of workers) {
     say(`  wrangler secret list --env ${worker.env} ...`);
     out.push({ label: worker.label, names: new Set(await listCloudflareSecrets(worker.env, configPath)) });
@@ -211,7 +213,7 @@ const secrets = once(async () => {
 });
 
 /** The secrets a Worker must have for this target (locally the emulator stands in for STRIPE_SECRET_KEY). */
-function requiredSecrets() {
+function requiredSecrets(): string[] {
   if (target !== "local") return REQUIRED_SECRETS;
   return REQUIRED_SECRETS.filter((n) => n !== "STRIPE_SECRET_KEY" || !setting("STRIPE_API_BASE"));
 }
@@ -219,16 +221,14 @@ function requiredSecrets() {
 /**
  * Problems with the named secrets on every Worker: missing, and (when values are known and the target
  * is deployed) development defaults or too short.
- * @param {string[]} names
  */
-async function secretProblems(names) {
-  const problems = [];
+async function secretProblems(names: readonly string[]): Promise<string[]> {
+  const problems: string[] = [];
   for (const worker of await secrets()) {
     for (const name of names)
       if (!worker.names.has(name)) problems.push(`${name} not set on ${worker.label}`);
     if (worker.values) {
-      /** @type {Record<string, string | undefined>} */
-      const picked = {};
+      const picked: Record<string, string | undefined> = {};
       for (const name of names) picked[name] = worker.values[name];
       if (names.includes("ADMIN_TOKEN") && process.env.BACKEND_ADMIN_TOKEN)
         picked.BACKEND_ADMIN_TOKEN = process.env.BACKEND_ADMIN_TOKEN;
@@ -245,18 +245,18 @@ const workersText = async () =>
     .map((w) => w.label)
     .join(", ");
 
-const live = (/** @type {string} */ what) => {
+const live = (what: string): Outcome | undefined => {
   if (values["skip-live"])
     return { status: "skip", detail: `--skip-live: ${what} not checked (no deployment yet)` };
   if (!base) return { status: "fail", detail: `no --url (or BACKEND_BASE_URL): ${what} cannot be checked` };
   return undefined;
 };
 
-const ready = once(async () => request(`${base}/api/ready`));
+const ready = once(async () => request(`${deployment()}/api/ready`));
 
-const metrics = once(async () => {
+const metrics = once(async (): Promise<JsonObject> => {
   if (!adminToken) throw new Error("no admin token (BACKEND_ADMIN_TOKEN)");
-  const answer = await request(`${base}/api/ops/metrics`, { headers: bearer(adminToken) });
+  const answer = await request(`${deployment()}/api/ops/metrics`, { headers: bearer(adminToken) });
   if (answer.status !== 200 || !answer.body)
     throw new Error(`GET /api/ops/metrics: ${describeAnswer(answer)}`);
   return answer.body;
@@ -264,75 +264,58 @@ const metrics = once(async () => {
 
 /** Smoke, with SMOKE_API_KEY, or (local, staging) a smoke account it bootstraps; the key is kept for billing. */
 const smoke = once(async () => {
-  const keyFile = join(workDir, "smoke-key");
-  const args = ["--url", /** @type {string} */ (base)];
-  /** @type {Record<string, string | undefined>} */
-  const env = { SMOKE_API_KEY: process.env.SMOKE_API_KEY || undefined, BACKEND_ADMIN_TOKEN: adminToken };
-  let bootstrapped = false;
-  if (!env.SMOKE_API_KEY) {
+  const apiKey = process.env.SMOKE_API_KEY || undefined;
+  let origin: string | undefined;
+  if (!apiKey) {
     if (target === "production") return { ok: false, detail: "SMOKE_API_KEY is not set", apiKey: undefined };
     if (!adminToken)
       return { ok: false, detail: "no SMOKE_API_KEY and no admin token to bootstrap one", apiKey: undefined };
     const web = (await configs())[0];
-    const origin = (web?.vars.AUTH_ORIGIN_ALLOWLIST ?? "").split(",")[0]?.trim();
-    args.push("--bootstrap", "--save-key", keyFile);
-    if (origin) args.push("--origin", origin);
-    bootstrapped = true;
+    origin = (web?.vars.AUTH_ORIGIN_ALLOWLIST ?? "").split(",")[0]?.trim() || undefined;
   }
   say("  npm run smoke ...");
-  const { code, output } = await runScript("scripts/smoke.mjs", args, env);
-  const apiKey = env.SMOKE_API_KEY ?? (code === 0 || fileExists(keyFile) ? readKey(keyFile) : undefined);
-  const steps = (output.match(/^\| .* \| PASS /gm) ?? []).length;
-  return code === 0
+  const run = await runSmoke({ base: deployment(), apiKey, adminToken, bootstrap: !apiKey, origin });
+  const steps = run.rows.filter((r) => r.result === "pass").length;
+  return run.ok
     ? {
         ok: true,
-        detail: `npm run smoke: OK, ${steps} steps${bootstrapped ? " (bootstrapped smoke account)" : ""}`,
-        apiKey,
+        detail: `npm run smoke: OK, ${steps} steps${apiKey ? "" : " (bootstrapped smoke account)"}`,
+        apiKey: run.apiKey,
       }
-    : { ok: false, detail: `npm run smoke: ${failureSummary(output)}`, apiKey };
+    : { ok: false, detail: `npm run smoke: ${failedRows(run.rows)}`, apiKey: run.apiKey };
 });
-
-function readKey(/** @type {string} */ file) {
-  try {
-    return readFileSync(file, "utf8").trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const monitor = once(async () => {
   say("  npm run monitor ...");
   // No alert from a go-live run: the table says it all.
-  const { code, output } = await runScript("scripts/monitor.mjs", ["--url", /** @type {string} */ (base)], {
-    BACKEND_ADMIN_TOKEN: adminToken,
-    MONITOR_ALERT_WEBHOOK_URL: undefined,
-  });
-  return code === 0
+  const run = await runMonitor({ base: deployment(), token: adminToken, webhookUrl: undefined });
+  const failures = run.failing
+    .slice(0, 3)
+    .map((f) => `${f.check}: FAIL ${f.detail}`)
+    .join(" / ")
+    .slice(0, 400);
+  return run.exitCode === 0
     ? { ok: true, detail: "npm run monitor: OK" }
-    : { ok: false, detail: `npm run monitor: ${failureSummary(output)}` };
+    : { ok: false, detail: `npm run monitor: ${failures}` };
 });
 
 const triage = once(async () => {
   say("  npm run triage ...");
-  const { code, output } = await runScript("scripts/triage.mjs", ["--url", /** @type {string} */ (base)], {
-    BACKEND_ADMIN_TOKEN: adminToken,
-  });
-  const verdict = /triage: (\w+) \(exit \d\)/.exec(output)?.[1] ?? `exit ${code}`;
-  const problems = output
-    .split("\n")
-    .filter((l) => l.startsWith("- ["))
-    .map((l) => l.slice(2, 120))
+  const run = await runTriage({ base: deployment(), token: adminToken });
+  const problems = run.findings
+    .filter((f) => f.cause)
+    .map((f) => describeProblem(f).slice(0, 118))
     .join(" / ");
   return {
-    ok: code === 0,
-    detail: `npm run triage: ${verdict} (exit ${code})${problems ? `: ${problems}` : ""}`,
+    ok: run.exitCode === 0,
+    detail: `npm run triage: ${run.verdict} (exit ${run.exitCode})${problems ? `: ${problems}` : ""}`,
   };
 });
 
 const checkout = once(async () => {
   const { apiKey } = await smoke();
   if (!apiKey) throw new Error("no smoke account API key (see the smoke line)");
-  return checkCheckoutIdempotency({ base: /** @type {string} */ (base), apiKey });
+  return checkCheckoutIdempotency({ base: deployment(), apiKey });
 });
 
 const database = () => {
@@ -345,28 +328,63 @@ const database = () => {
   return databaseUrl;
 };
 
+/** What db:status reports: every migration applied and every function file current, or what is not. */
+async function databaseStatus(url: string): Promise<string> {
+  let pending: string[];
+  let stale: string[];
+  let applied: number;
+  let current: number;
+  try {
+    const client = await connect(url);
+    // A connection dropped mid-query is reported by the query; without a listener it would end the run.
+    client.on("error", () => {});
+    try {
+      const status = await migrationStatus(client);
+      const functions = await functionStatus(client);
+      pending = status.filter((m) => !m.applied).map((m) => m.tag);
+      applied = status.length;
+      stale = functions.filter((f) => f.state !== "current").map((f) => `${f.file} (${f.state})`);
+      current = functions.length;
+    } finally {
+      await client.end();
+    }
+  } catch (error) {
+    throw new Error(`db:status: FAIL: cannot read the migration state: ${(error as Error).message}`);
+  }
+  const problems: string[] = [];
+  if (pending.length > 0)
+    problems.push(
+      `PENDING: ${pending.length} migration(s) not applied: ${pending.join(", ")}; run npm run db:migrate`,
+    );
+  if (stale.length > 0)
+    problems.push(
+      `PENDING: ${stale.length} function file(s) not current: ${stale.join(", ")}; run npm run db:migrate`,
+    );
+  if (problems.length > 0) throw new Error(`db:status: ${problems.join(" / ")}`);
+  return `up to date, ${applied} migration(s) applied, ${current} function file(s) current`;
+}
+
 const migrations = once(async () => {
   const url = database();
   if (values.migrate) {
     say("  npm run db:migrate ...");
-    const migrated = await runScript("scripts/db-migrate.ts", [], { DATABASE_URL: url });
-    if (migrated.code !== 0) throw new Error(`db:migrate: ${failureSummary(migrated.output)}`);
+    try {
+      await runMigrations(url);
+    } catch (error) {
+      throw new Error(`db:migrate: failed: ${(error as Error).message}`);
+    }
   }
   say("  npm run db:status ...");
-  const { code, output } = await runScript("scripts/db-status.ts", [], { DATABASE_URL: url });
-  if (code !== 0) throw new Error(`db:status: ${failureSummary(output)}`);
-  return `${values.migrate ? "db:migrate, then " : ""}db:status: ${/OK: (.*)/.exec(output)?.[1] ?? "up to date"}`;
+  return `${values.migrate ? "db:migrate, then " : ""}db:status: ${await databaseStatus(url)}`;
 });
 
 const backup = once(async () => {
   const url = database();
-  const out = join(workDir, "backups");
   say("  npm run db:backup -- --out <temporary directory> ...");
-  const { code, output } = await runScript("scripts/db-backup.ts", ["--out", out], { DATABASE_URL: url });
-  if (code !== 0) throw new Error(`db:backup: ${failureSummary(output)}`);
-  const dump = readdirSync(out).find((f) => f.endsWith(".dump"));
-  if (!dump) throw new Error("db:backup wrote no .dump");
-  return { path: join(out, dump), name: dump };
+  const run = await backupDatabase({ databaseUrl: url, outDir: join(workDir, "backups") });
+  if (!run.ok) throw new Error(`db:backup: ${run.failure ?? failedRows(run.rows)}`);
+  if (!run.dumpPath) throw new Error("db:backup wrote no .dump");
+  return { path: run.dumpPath, name: basename(run.dumpPath) };
 });
 
 const restore = once(async () => {
@@ -375,17 +393,15 @@ const restore = once(async () => {
   if (!scratch)
     throw new Error("SCRATCH_DATABASE_URL is not set: a restore is never tried on the production server");
   say("  npm run db:verify-restore -- --backup <that dump> ...");
-  const { code, output } = await runScript("scripts/db-verify-restore.ts", ["--backup", path], {
-    DATABASE_URL: scratch,
-  });
-  if (code !== 0) throw new Error(`db:verify-restore: ${failureSummary(output)}`);
-  const passes = (output.match(/^\| .* \| PASS /gm) ?? []).length;
+  const run = await verifyRestore({ backupPath: path, databaseUrl: scratch });
+  if (!run.ok) throw new Error(`db:verify-restore: ${run.failure ?? failedRows(run.rows)}`);
+  const passes = run.rows.filter((r) => r.result === "pass").length;
   return `db:verify-restore: ${passes} checks passed on ${name} (restored into a temporary database, dropped)${
     process.env.SCRATCH_DATABASE_URL ? " on SCRATCH_DATABASE_URL's server" : ""
   }`;
 });
 
-const stripeEndpoint = once(async () => {
+const stripeEndpoint = once(async (): Promise<Outcome> => {
   if (target === "local") {
     const api = setting("STRIPE_API_BASE");
     if (!api)
@@ -403,41 +419,54 @@ const stripeEndpoint = once(async () => {
   if (!process.env.STRIPE_SECRET_KEY)
     return { status: "fail", detail: "STRIPE_SECRET_KEY is not in this environment: cannot ask Stripe" };
   say("  npm run stripe:webhook -- --verify ...");
-  const { code, output } = await runScript(
-    "scripts/stripe-webhook.mjs",
-    ["--url", /** @type {string} */ (base), "--env", target, "--verify"],
-    { STRIPE_API_BASE: undefined },
-  );
-  return code === 0
-    ? { status: "pass", detail: `stripe:webhook --verify: ${output.trim().split("\n")[0]}` }
+  const lines: string[] = [];
+  const { exitCode, failure } = await runStripeWebhook({
+    url: deployment(),
+    environment: target,
+    verify: true,
+    secretKey: process.env.STRIPE_SECRET_KEY,
+    log: (line) => lines.push(line),
+  });
+  if (failure) lines.push(`stripe:webhook: ${failure}`);
+  const said = lines.filter((l) => l.trim());
+  return exitCode === 0
+    ? { status: "pass", detail: `stripe:webhook --verify: ${said[0] ?? ""}` }
     : {
         status: "fail",
-        detail: `stripe:webhook --verify (exit ${code}): ${output.trim().split("\n").slice(0, 3).join(" / ")}`,
+        detail: `stripe:webhook --verify (exit ${exitCode}): ${said.slice(0, 3).join(" / ")}`,
       };
 });
 
-/** @param {string} file */
-function readWorkflow(file) {
+function readWorkflow(file: string): Workflow {
   const path = join(ROOT, ".github/workflows", file);
   if (!fileExists(path)) throw new Error(`.github/workflows/${file} is missing`);
   const text = readFileSync(path, "utf8");
-  const doc = parseYaml(text);
-  const usedSecrets = new Set(
-    [...text.matchAll(/secrets\.([A-Z0-9_]+)/g)].map((m) => /** @type {string} */ (m[1])),
-  );
+  const doc = parseYaml(text) as Workflow["doc"];
+  const usedSecrets = new Set([...text.matchAll(/secrets\.([A-Z0-9_]+)/g)].map((m) => m[1] ?? ""));
   return { doc, text, usedSecrets };
 }
 
+/** Runs an external tool to its end; its output is collected, not printed. */
+function runTool(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(command, args, { cwd: ROOT, env: process.env });
+    let output = "";
+    child.stdout.on("data", (c) => (output += c));
+    child.stderr.on("data", (c) => (output += c));
+    child.on("error", (error) => resolvePromise({ code: 1, output: `${output}${error.message}\n` }));
+    child.on("close", (code) => resolvePromise({ code: code ?? 1, output }));
+  });
+}
+
 /** The critical-path and billing-integrity tests, in workerd (vitest's JSON report, counted per file). */
-const vitest = once(async () => {
+const vitest = once(async (): Promise<VitestRun> => {
   say("  vitest run --project workers test/critical-path.test.ts test/billing-integrity.test.ts ...");
   const bin = join(dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
   const files = ["test/critical-path.test.ts", "test/billing-integrity.test.ts"];
   const report = join(workDir, "vitest.json");
   const args = ["run", "--project", "workers", "--reporter", "json", "--outputFile", report, ...files];
-  const { code, output } = await runScript(bin, args);
-  /** @type {{ testResults?: { name: string, assertionResults: { status: string }[] }[] }} */
-  let json = {};
+  const { code, output } = await runTool(process.execPath, [bin, ...args]);
+  let json: { testResults?: { name: string; assertionResults: { status: string }[] }[] } = {};
   try {
     json = JSON.parse(readFileSync(report, "utf8"));
   } catch {
@@ -446,8 +475,7 @@ const vitest = once(async () => {
   const summary = files.map((file) => {
     const result = json.testResults?.find((r) => r.name.endsWith(file));
     if (!result) return { file, detail: "no result (see vitest's output)" };
-    const count = (/** @type {string} */ status) =>
-      result.assertionResults.filter((a) => a.status === status).length;
+    const count = (status: string) => result.assertionResults.filter((a) => a.status === status).length;
     const failed = count("failed");
     return { file, detail: `${count("passed")} passed${failed ? `, ${failed} failed` : ""}`, failed };
   });
@@ -455,12 +483,12 @@ const vitest = once(async () => {
 });
 
 // ------------------------------------------------------------------ the checklist
-const LINES = checklistLines({
+const context: ChecklistContext = {
   ROOT,
   target,
   strict,
   base,
-  values,
+  skipTests: Boolean(values["skip-tests"]),
   source,
   setting,
   configs,
@@ -480,20 +508,19 @@ const LINES = checklistLines({
   stripeEndpoint,
   readWorkflow,
   vitest,
-});
+};
+const LINES = checklistLines(context);
 
 // ------------------------------------------------------------------ run it
-const SYMBOL = { pass: "✔", fail: "✘", manual: "manual", "n/a": "n/a", skip: "skip" };
-/** @type {{ line: Line, outcome: Outcome }[]} */
-const results = [];
+const SYMBOL: Record<Status, string> = { pass: "✔", fail: "✘", manual: "manual", "n/a": "n/a", skip: "skip" };
+const results: { line: Line; outcome: Outcome }[] = [];
 for (const line of LINES) {
   say(`${line.section} › ${line.text} ...`);
-  /** @type {Outcome} */
-  let outcome;
+  let outcome: Outcome;
   try {
     outcome = await line.run();
   } catch (error) {
-    outcome = { status: "fail", detail: /** @type {Error} */ (error).message };
+    outcome = { status: "fail", detail: (error as Error).message };
   }
   say(`  ${SYMBOL[outcome.status]} ${outcome.detail}`);
   results.push({ line, outcome });
@@ -510,7 +537,7 @@ process.stdout.write(
     ]),
   )}\n\n`,
 );
-const count = (/** @type {Outcome["status"]} */ s) => results.filter((r) => r.outcome.status === s).length;
+const count = (s: Status) => results.filter((r) => r.outcome.status === s).length;
 const manualLines = results.filter((r) => r.outcome.status === "manual");
 if (manualLines.length > 0) {
   process.stdout.write("For a person (manual lines):\n");

@@ -1,21 +1,30 @@
 // go-live's Stripe lines against a running deployment (local and staging only: they buy credits):
 // the checkout's Idempotency-Key, and a signed webhook event delivered twice crediting once.
-import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import Stripe from "stripe";
 import { bearer, describeAnswer, request } from "./http.ts";
 
-/**
- * @typedef {{ id: string, accountId: string, packId: string, credits: number, amount: number,
- *   currency: string }} CheckoutSession
- */
+export type CheckoutSession = {
+  id: string;
+  accountId: string;
+  packId: string;
+  credits: number;
+  amount: number;
+  currency: string;
+};
 
 /**
  * POST /api/billing/checkout twice with one Idempotency-Key: the same Checkout Session both times and
  * `Idempotent-Replayed: true` on the second. Tollgate sets that header only when Stripe itself answered
  * the session creation as a replay, so this proves the request to Stripe carried an Idempotency-Key.
- * @param {{ base: string, apiKey: string }} options
- * @returns {Promise<CheckoutSession>}
  */
-export async function checkCheckoutIdempotency({ base, apiKey }) {
+export async function checkCheckoutIdempotency({
+  base,
+  apiKey,
+}: {
+  base: string;
+  apiKey: string;
+}): Promise<CheckoutSession> {
   const me = await request(`${base}/api/me`, { headers: bearer(apiKey) });
   if (me.status !== 200) throw new Error(`GET /api/me: ${describeAnswer(me)}`);
   const packs = await request(`${base}/api/billing/packs`);
@@ -49,18 +58,14 @@ export async function checkCheckoutIdempotency({ base, apiKey }) {
   };
 }
 
-/**
- * `Stripe-Signature` as Stripe computes it: HMAC-SHA256 over "<t>.<payload>" with the whole signing secret.
- * @param {string} payload @param {string} secret @param {number} [timestamp]
- */
-export function stripeSignature(payload, secret, timestamp = Math.floor(Date.now() / 1000)) {
-  const v1 = createHmac("sha256", secret).update(`${timestamp}.${payload}`).digest("hex");
-  return `t=${timestamp},v1=${v1}`;
+/** `Stripe-Signature` as Stripe computes it, by the Stripe library itself. */
+export function stripeSignature(payload: string, secret: string, timestamp = Math.floor(Date.now() / 1000)) {
+  return Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
 }
 
 /** A `checkout.session.completed` event for a session, paid, as Stripe would send it. */
 export function completedEvent(
-  /** @type {CheckoutSession} */ session,
+  session: CheckoutSession,
   eventId = `evt_golive${randomBytes(12).toString("hex")}`,
 ) {
   return {
@@ -95,15 +100,24 @@ export function completedEvent(
 /**
  * The replay test of the checklist: one signed event delivered twice, then another event for the same
  * session; the account is credited exactly once (the pack's credits), whatever the deliveries.
- * @param {{ base: string, apiKey: string, webhookSecret: string, session: CheckoutSession }} options
  */
-export async function checkWebhookReplay({ base, apiKey, webhookSecret, session }) {
+export async function checkWebhookReplay({
+  base,
+  apiKey,
+  webhookSecret,
+  session,
+}: {
+  base: string;
+  apiKey: string;
+  webhookSecret: string;
+  session: CheckoutSession;
+}): Promise<string> {
   const balance = async () => {
     const me = await request(`${base}/api/me`, { headers: bearer(apiKey) });
     if (me.status !== 200) throw new Error(`GET /api/me: ${describeAnswer(me)}`);
-    return /** @type {number} */ (me.body.balance);
+    return me.body.balance as number;
   };
-  const deliver = async (/** @type {object} */ event) => {
+  const deliver = async (event: object) => {
     const payload = JSON.stringify(event);
     const answer = await request(`${base}/api/billing/stripe/webhook`, {
       headers: {
@@ -113,7 +127,7 @@ export async function checkWebhookReplay({ base, apiKey, webhookSecret, session 
       body: payload,
     });
     if (answer.status !== 200) throw new Error(`webhook: ${describeAnswer(answer)}`);
-    return /** @type {{ status: string, duplicate: boolean }} */ (answer.body);
+    return answer.body as { status: string; duplicate: boolean };
   };
   const before = await balance();
   const event = completedEvent(session);
