@@ -9,7 +9,7 @@ import {
   githubSlug,
   PLAYBOOK,
 } from "../../scripts/lib/checks.mjs";
-import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.mjs";
+import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.ts";
 import { DEV_DEFAULT_SECRETS as SOURCE_DEV_DEFAULTS } from "../../src/config/rules.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { ALERT_RULES } from "../../src/ops/alerts/rules.ts";
