@@ -177,7 +177,7 @@ export function runScript(
 }
 
 /** wrangler.toml's text without its `[[queues.consumers]]` tables: a queue producer only. */
-export function withoutQueueConsumers(source: string): string {
+function withoutQueueConsumers(source: string): string {
   const out: string[] = [];
   let skipping = false;
   for (const line of source.split("\n")) {
@@ -271,6 +271,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * when starting fails half-way.
  */
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
+  if (options.role === "web" && !options.script) throw new Error("the web role needs a prebuilt script");
   const log = options.log ?? (() => {});
   const database = options.database ?? { kind: "private" };
   const id = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
@@ -286,7 +287,6 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const piped = options.output !== "inherit";
   const logLevel = options.logLevel ?? (piped && !options.onOutput ? "error" : undefined);
   const waitFor = options.waitFor ?? "health";
-  if (options.role === "web" && !options.script) throw new Error("the web role needs a prebuilt script");
 
   const stops: (() => Promise<void>)[] = [];
   let closed = false;
