@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseCli } from "../lib/args.mjs";
+import { parseCli } from "../lib/args.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 import { startLocalNeon } from "./server.ts";
 

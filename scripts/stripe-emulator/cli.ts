@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { parseCli } from "../lib/args.mjs";
+import { DEV_DEFAULTS } from "../../src/config/rules.ts";
+import { parseCli } from "../lib/args.ts";
 import { startStripeEmulator } from "./server.ts";
 
 const USAGE = `Usage: node scripts/stripe-emulator/cli.ts [options]
@@ -10,7 +11,7 @@ Options:
   --port <n>              Port to listen on (default 12111; 0 picks a free one)
   --host <addr>           Address to bind (default 127.0.0.1)
   --forward-to <url>      POST every event here, like \`stripe listen --forward-to\`
-  --webhook-secret <s>    Secret that signs forwarded events (default whsec_tollgate_local_dev)
+  --webhook-secret <s>    Secret that signs forwarded events (default ${DEV_DEFAULTS.STRIPE_WEBHOOK_SECRET})
   --quiet                 Do not log requests and deliveries
   -h, --help              Show this help`;
 
@@ -20,7 +21,7 @@ const values = parseCli({
     port: { type: "string", default: "12111" },
     host: { type: "string", default: "127.0.0.1" },
     "forward-to": { type: "string" },
-    "webhook-secret": { type: "string", default: "whsec_tollgate_local_dev" },
+    "webhook-secret": { type: "string", default: DEV_DEFAULTS.STRIPE_WEBHOOK_SECRET },
     quiet: { type: "boolean", default: false },
   },
 }).values as { port: string; host: string; "forward-to"?: string; "webhook-secret": string; quiet: boolean };

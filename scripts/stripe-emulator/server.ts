@@ -7,6 +7,8 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import Stripe from "stripe";
+import { DEV_DEFAULTS } from "../../src/config/rules.ts";
 import {
   type CheckoutSession,
   completeSession,
@@ -97,14 +99,14 @@ export type StripeEmulator = {
 type RequestContext = { method: string; path: string; raw: string };
 
 // Used for events only when the session was created without a Stripe-Version header (i.e. not by the SDK).
-const FALLBACK_API_VERSION = "2026-10-28.endive";
+const FALLBACK_API_VERSION = Stripe.API_VERSION;
 const OUTCOMES = new Set<string>(["paid", "async", "async_fail", "async_pending"]);
 
 export async function startStripeEmulator({
   port = 0,
   host = "127.0.0.1",
   forwardTo,
-  webhookSecret = "whsec_tollgate_local_dev",
+  webhookSecret = DEV_DEFAULTS.STRIPE_WEBHOOK_SECRET,
   log = false,
   deliveryAttempts = 4,
   retryBaseDelayMs = 250,

@@ -1,11 +1,21 @@
 import { isLocalhostOrigin, normalizeOrigin } from "./origins.ts";
 import type { Config } from "./schema.ts";
 
+/**
+ * The secrets `npm run dev` uses when neither the environment nor `.dev.vars` sets them (they also
+ * ship in `.dev.vars.example`).
+ */
+export const DEV_DEFAULTS = {
+  ADMIN_TOKEN: "dev-admin-token-change-me",
+  BETTER_AUTH_SECRET: "dev-better-auth-secret-change-me-0123456789",
+  STRIPE_WEBHOOK_SECRET: "whsec_tollgate_local_dev",
+} as const;
+
 /** Values that ship in `.dev.vars.example` and the test setup; never acceptable in production. */
 export const DEV_DEFAULT_SECRETS = [
-  "dev-admin-token-change-me",
-  "dev-better-auth-secret-change-me-0123456789",
-  "whsec_tollgate_local_dev",
+  DEV_DEFAULTS.ADMIN_TOKEN,
+  DEV_DEFAULTS.BETTER_AUTH_SECRET,
+  DEV_DEFAULTS.STRIPE_WEBHOOK_SECRET,
   "sk_test_tollgate_local",
   "test-admin-token",
 ] as const;

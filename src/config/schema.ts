@@ -59,7 +59,7 @@ export const ConfigSchema = z.object({
   ALLOW_NULL_ORIGIN: flag,
   MVP_WORKER_ENABLED: flag,
   LEGACY_QUEUE_WORKER_ENABLED: flag,
-  /** Mounts GET /api/bench/select-1 for bench/run.mjs; never in production (src/config/rules.ts). */
+  /** Mounts GET /api/bench/select-1 for bench/run.ts; never in production (src/config/rules.ts). */
   BENCH_BASELINE_ROUTE: flag,
   CREDIT_PACKS: CreditPacksVariable,
   MAX_BODY_BYTES: positiveInt(64 * 1024),

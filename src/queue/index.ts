@@ -2,26 +2,15 @@ import { handleJobsBatch } from "../jobs/consumer.ts";
 import { handleDeadLetterBatch } from "../jobs/dlq.ts";
 import type { Services } from "../services.ts";
 import { logEvent } from "../telemetry/log.ts";
+import { queueRole } from "./roles.ts";
 
 export type QueueHandler = (batch: MessageBatch<unknown>, services: Services) => Promise<void>;
 
-/**
- * Consumers by queue role. Queue names carry the environment (`jobs-<env>`, `jobs-dlq-<env>`), so the
- * role is read from the name's pattern rather than compared to one fixed string.
- */
+/** Consumers by queue role (src/queue/roles.ts). */
 export const QUEUE_HANDLERS: { jobs?: QueueHandler; deadLetter?: QueueHandler } = {
   jobs: (batch, services) => handleJobsBatch(batch, services),
   deadLetter: (batch, services) => handleDeadLetterBatch(batch, services),
 };
-
-const JOBS_QUEUE = /^jobs-(local|staging|production)$/;
-const DEAD_LETTER_QUEUE = /^jobs-dlq-(local|staging|production)$/;
-
-export function queueRole(queueName: string): "jobs" | "deadLetter" | undefined {
-  if (DEAD_LETTER_QUEUE.test(queueName)) return "deadLetter";
-  if (JOBS_QUEUE.test(queueName)) return "jobs";
-  return undefined;
-}
 
 export async function runQueue(batch: MessageBatch<unknown>, services: Services) {
   if (!services.config.MVP_WORKER_ENABLED) {

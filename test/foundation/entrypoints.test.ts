@@ -7,7 +7,7 @@ import {
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
-import { queueRole } from "../../src/queue/index.ts";
+import { queueRole } from "../../src/queue/roles.ts";
 
 const invalidEnv = () => ({ ...env, ENVIRONMENT: "prod-ish" }) as Env;
 

@@ -5,7 +5,7 @@ import { call, expectProblem } from "../support/http.ts";
 import { countStatements } from "../support/statements.ts";
 
 /**
- * The bench's select-1 baseline (bench/run.mjs) is part of the public surface only where
+ * The bench's select-1 baseline (bench/run.ts) is part of the public surface only where
  * BENCH_BASELINE_ROUTE=true, and that setting makes a production config invalid.
  */
 describe("GET /api/bench/select-1", () => {

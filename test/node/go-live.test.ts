@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.mjs";
+import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.ts";
 import { postgresReachable, testDatabaseUrl } from "./postgres.ts";
 
 // These tests start a real stack over the machine's Postgres; without one they fail, never skip.

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalStack, startLocalStack } from "../../scripts/lib/stack.mjs";
+import { type LocalStack, startLocalStack } from "../../scripts/lib/stack.ts";
 import { postgresReachable, testDatabaseUrl } from "./postgres.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PLAYBOOK } from "../../scripts/lib/checks.ts";
-import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.mjs";
+import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.ts";
 import { postgresReachable, testDatabaseUrl } from "./postgres.ts";
 
 // These tests start a real stack over the machine's Postgres; without one they fail, never skip.

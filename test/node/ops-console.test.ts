@@ -1,12 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMigrations } from "../../scripts/lib/migrate.ts";
-import { startLocalNeon } from "../../scripts/local-neon/server.ts";
+import { type LocalStack, startLocalStack } from "../../scripts/lib/stack.ts";
 import { postgresReachable, testDatabaseUrl, withDatabase } from "./postgres.ts";
 
 /**
@@ -29,23 +24,6 @@ const CHROMIUM_ARGS = [
 // These tests start a real stack over the machine's Postgres; without one they fail, never skip.
 if (!(await postgresReachable(testDatabaseUrl()))) {
   throw new Error(`${import.meta.url}: needs Postgres at TEST_DATABASE_URL (default 127.0.0.1:5432)`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-function databaseUrl(name: string) {
-  const url = new URL(testDatabaseUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** A dead letter, a fresh heartbeat, a firing alert and 24 hours of snapshots with some movement. */
@@ -77,95 +55,23 @@ async function seed(url: string) {
 }
 
 describe("the /ops console in headless Chromium", () => {
-  const name = `tollgate_console_${Date.now().toString(36)}`;
-  const url = databaseUrl(name);
-  let neon: Awaited<ReturnType<typeof startLocalNeon>>;
-  let wrangler: ChildProcess | undefined;
+  let stack: LocalStack | undefined;
+  let url = "";
   let browser: Browser | undefined;
   let base = "";
   let deadJobId = "";
-  const workDir = mkdtempSync(join(tmpdir(), "tollgate-console-"));
 
   beforeAll(async () => {
-    await runMigrations(url, { createDatabase: true });
+    stack = await startLocalStack({ stripe: false, adminToken: ADMIN_TOKEN, allowOwnOrigin: false });
+    url = stack.databaseUrl;
+    base = stack.url;
     deadJobId = (await seed(url)).jobId;
-    neon = await startLocalNeon({});
-    const port = await freePort();
-    const inspector = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const envFile = join(workDir, "dev.vars");
-    const vars = {
-      DATABASE_URL: url,
-      LOCAL_NEON_URL: neon.url,
-      ADMIN_TOKEN,
-      BETTER_AUTH_SECRET: "console-test-better-auth-secret-0123456789",
-      STRIPE_WEBHOOK_SECRET: "whsec_console_test",
-    };
-    writeFileSync(
-      envFile,
-      Object.entries(vars)
-        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-        .join("\n"),
-      { mode: 0o600 },
-    );
-    chmodSync(envFile, 0o600);
-    const args = [
-      "node_modules/wrangler/bin/wrangler.js",
-      "dev",
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-    ];
-    args.push(
-      "--inspector-port",
-      String(inspector),
-      "--persist-to",
-      join(workDir, "state"),
-      "--env-file",
-      envFile,
-    );
-    // Its own process group, so stopping it reaches workerd too.
-    wrangler = spawn(process.execPath, args, {
-      detached: true,
-      stdio: "ignore",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${base}/api/health`)).ok) break;
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > deadline || wrangler.exitCode !== null) throw new Error("wrangler dev did not start");
-      await new Promise((r) => setTimeout(r, 500));
-    }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 150_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (wrangler?.pid && wrangler.exitCode === null) {
-      const exited = new Promise((resolve) => wrangler?.once("exit", resolve));
-      try {
-        process.kill(-wrangler.pid, "SIGINT");
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          if (wrangler?.pid) process.kill(-wrangler.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await neon?.close();
-    await withDatabase(testDatabaseUrl(), (db) => db.query(`drop database if exists "${name}" with (force)`));
-    rmSync(workDir, { recursive: true, force: true });
+    await stack?.close();
   }, 30_000);
 
   it("signs in with ?token=, shows the figures and the SVG charts, and retries a dead letter", async () => {

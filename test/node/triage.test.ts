@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { githubSlug, PLAYBOOK, playbookAnchors, RULE_GUIDES } from "../../scripts/lib/checks.ts";
-import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.mjs";
+import { type LocalStack, runScript, startLocalStack } from "../../scripts/lib/stack.ts";
 import { ALERT_RULES } from "../../src/ops/alerts/rules.ts";
 import { postgresReachable, testDatabaseUrl } from "./postgres.ts";
 

@@ -2,24 +2,43 @@
 // requests under test touches the database), every route at each concurrency, the single-request
 // statement checks, and the hot-account comparison over HTTP.
 import { randomUUID } from "node:crypto";
-import { fixed, rotation, run } from "./context.mjs";
-import { checkoutCompleted, grant, roundRobinKeys, webhookInit, webhookRequest } from "./fixtures.mjs";
-import { measureStatements, mergeHalves, mergeLoads, runLoad } from "./http-load.mjs";
-import { startNeonProcess, startWrangler } from "./stack.mjs";
-import { writeWebConfig } from "./web-config.mjs";
+import { fixed, rotation, run } from "./context.ts";
+import {
+  type BenchAccount,
+  checkoutCompleted,
+  grant,
+  roundRobinKeys,
+  webhookInit,
+  webhookRequest,
+} from "./fixtures.ts";
+import {
+  type Counted,
+  type LoadResult,
+  type Measured,
+  measureStatements,
+  mergeHalves,
+  mergeLoads,
+  type RequestSpec,
+  runLoad,
+} from "./http-load.ts";
 
-/**
- * @param {string} script
- * @param {{ main: { accountId: string }, mainKey: () => string, spread: { accountId: string }[], spreadKeys: string[][] }} f
- */
-export async function httpPhase(script, f) {
+export type HttpFixtures = {
+  main: BenchAccount;
+  mainKey: () => string;
+  spread: BenchAccount[];
+  spreadKeys: string[][];
+};
+
+/** A running stack as the measurements and fixtures see it. */
+type Target = Counted & { url: string; adminToken: string; databaseUrl: string };
+
+export async function httpPhase(script: string, f: HttpFixtures) {
   const {
     results,
     log,
     quick,
     seconds,
     only,
-    workDir,
     database,
     databaseUrl,
     adminToken: ADMIN_TOKEN,
@@ -28,33 +47,25 @@ export async function httpPhase(script, f) {
     credits: CREDITS,
     concurrencies: CONCURRENCIES,
     hotConnections: HOT_CONNECTIONS,
-    vars,
     addStatements,
   } = run;
-  const neon = await startNeonProcess();
   log("starting wrangler dev, web role (no queue consumer), BENCH_BASELINE_ROUTE=true");
-  const wrangler = await startWrangler({
+  const { stack: wrangler, tally } = await run.startStack({
     script,
-    dir: workDir,
     name: "web",
-    config: writeWebConfig(workDir),
-    vars: vars({
-      LOCAL_NEON_URL: neon.url,
-      ROLE: "web",
-      MVP_WORKER_ENABLED: "false",
-      BENCH_BASELINE_ROUTE: "true",
-    }),
+    role: "web",
+    vars: { ROLE: "web", MVP_WORKER_ENABLED: "false", BENCH_BASELINE_ROUTE: "true" },
   });
-  const stack = {
-    neon,
-    tally: wrangler.tally,
+  const stack: Target = {
+    neonStats: wrangler.neonStats,
+    tally,
     database,
     url: wrangler.url,
     adminToken: ADMIN_TOKEN,
     databaseUrl,
   };
   try {
-    const grantedVia = new Set();
+    const grantedVia = new Set<string>();
     for (const account of [f.main, ...f.spread])
       grantedVia.add(await grant(stack, account.accountId, CREDITS));
     if (grantedVia.has("sql"))
@@ -84,12 +95,19 @@ export async function httpPhase(script, f) {
       throw new Error(`webhook answered ${firstDelivery.status}: ${await firstDelivery.text()}`);
     const webhookAccount = rotation(f.spread.map((a) => a.accountId));
 
-    const jobHeaders = (/** @type {string} */ key, /** @type {string} */ idempotencyKey) => ({
+    const jobHeaders = (key: string, idempotencyKey: string) => ({
       authorization: `Bearer ${key}`,
       "idempotency-key": idempotencyKey,
       "content-type": "application/json",
     });
-    const scenarios = [
+    const scenarios: {
+      scenario: string;
+      label: string;
+      route: string;
+      statements?: string;
+      expect: string;
+      request: RequestSpec;
+    }[] = [
       {
         scenario: "health",
         label: "GET /api/health",
@@ -162,8 +180,7 @@ export async function httpPhase(script, f) {
       // reverse order (A B C … C B A): background load that drifts over time hits every route alike,
       // which matters on a shared machine where only ratios within one run mean anything.
       for (const connections of CONCURRENCIES) {
-        /** @type {Map<string, any[]>} */
-        const halves = new Map();
+        const halves = new Map<string, Measured<LoadResult>[]>();
         for (const order of [scenarios, [...scenarios].reverse()]) {
           for (const s of order) {
             const measured = await measureStatements(stack, s.route, () =>
@@ -237,15 +254,11 @@ export async function httpPhase(script, f) {
     }
   } finally {
     await wrangler.close();
-    await neon.close();
   }
 }
 
-/**
- * Routes whose cost is a property, not a rate: a few sequential requests each, counted the same way.
- * @param {any} stack @param {{ mainKey: () => string }} f
- */
-async function singles(stack, f) {
+/** Routes whose cost is a property, not a rate: a few sequential requests each, counted the same way. */
+async function singles(stack: Target, f: { mainKey: () => string }) {
   const { adminToken: ADMIN_TOKEN, jobBody: JOB_BODY, addStatements } = run;
   const n = 5;
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -255,7 +268,7 @@ async function singles(stack, f) {
   });
   recordSingle("GET /api/ops/metrics", metrics, "ops_metrics(): every figure in one statement");
 
-  const ids = [];
+  const ids: string[] = [];
   for (let i = 0; i < n; i += 1) {
     const response = await fetch(`${stack.url}/api/jobs`, {
       method: "POST",
@@ -267,7 +280,7 @@ async function singles(stack, f) {
       body: JOB_BODY,
     });
     if (response.status !== 201) throw new Error(`POST /api/jobs answered ${response.status}`);
-    ids.push((await response.json()) /** @type {any} */.id);
+    ids.push(((await response.json()) as { id: string }).id);
   }
   const cancels = await measureStatements(stack, "POST /api/jobs/:id/cancel", async () => {
     for (const id of ids)
@@ -299,14 +312,14 @@ async function singles(stack, f) {
   recordSingle("GET /api/jobs/:id", reads, "informative");
 }
 
-async function expectStatus(/** @type {Promise<Response>} */ pending, /** @type {number} */ status) {
+async function expectStatus(pending: Promise<Response>, status: number) {
   const response = await pending;
   const text = await response.text();
   if (response.status !== status)
     throw new Error(`${response.url} answered ${response.status}: ${text.slice(0, 300)}`);
 }
 
-function recordSingle(/** @type {string} */ label, /** @type {any} */ measured, /** @type {string} */ note) {
+function recordSingle(label: string, measured: Measured<unknown>, note: string) {
   const { results, log } = run;
   results.singles.push({ label, requests: measured.requests, perRequest: measured.perRequest, note });
   log(

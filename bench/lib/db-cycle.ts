@@ -8,27 +8,47 @@ import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { Logger, runMigrations as migrateGraphileWorker } from "graphile-worker";
 import pg from "pg";
+import { sqlClientOf } from "../../scripts/lib/sql-client.ts";
+import { JOB_TYPES, leaseSeconds } from "../../src/jobs/registry.ts";
+import { claimJobs, completeJobs, createJob } from "../../src/jobs/store.ts";
 
 const require = createRequire(import.meta.url);
 const GRAPHILE_DIST = dirname(require.resolve("graphile-worker"));
 /** graphile-worker's own internals, so its side runs the exact SQL its worker runs (not a rewrite of it). */
-const graphileInternal = async (/** @type {string} */ file) =>
-  import(pathToFileURL(join(GRAPHILE_DIST, file)).href);
+const graphileInternal = async (file: string) => import(pathToFileURL(join(GRAPHILE_DIST, file)).href);
 
 /** Any 64-hex fingerprint: create_job only compares it with a replay's. */
 const FINGERPRINT = "0".repeat(64);
-const ECHO_COST = 10;
-const LEASE_SECONDS = 90;
+const ECHO = (() => {
+  const type = JOB_TYPES.get("echo");
+  if (!type) throw new Error("no echo job type");
+  return type;
+})();
+/** What POST /api/jobs stores for `{"type": "echo"}`: the input with its defaults, and its hold. */
+const ECHO_INPUT = ECHO.input.parse({});
+const ECHO_HOLD = ECHO.cost(ECHO_INPUT);
+/** The queue consumer's lease. */
+const LEASE_SECONDS = leaseSeconds(JOB_TYPES);
 
-/**
- * Runs `cycle` back to back on every client until the time is up.
- * @param {pg.Client[]} clients
- * @param {number} ms
- * @param {(client: pg.Client, index: number) => Promise<number | boolean>} cycle jobs it completed
- */
-async function loop(clients, ms, cycle) {
-  /** @type {number[]} */
-  const latencies = [];
+type Cycle = (client: pg.Client, index: number) => Promise<number | boolean>;
+type LoopResult = Awaited<ReturnType<typeof loop>>;
+
+/** One create_job as POST /api/jobs makes it, on an account (no key lookup at this level). */
+async function createEcho(client: pg.Client, accountId: string, idempotencyKey: string = randomUUID()) {
+  return createJob(sqlClientOf(client), {
+    caller: { via: "account", accountId },
+    idempotencyKey,
+    fingerprint: FINGERPRINT,
+    type: ECHO.name,
+    input: ECHO_INPUT,
+    cost: ECHO_HOLD,
+    maxAttempts: ECHO.maxAttempts,
+  });
+}
+
+/** Runs `cycle` (answering the jobs it completed) back to back on every client until the time is up. */
+async function loop(clients: pg.Client[], ms: number, cycle: Cycle) {
+  const latencies: number[] = [];
   let jobs = 0;
   const started = performance.now();
   const end = started + ms;
@@ -46,21 +66,19 @@ async function loop(clients, ms, cycle) {
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (/** @type {number} */ q) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { cycles: latencies.length, jobs, seconds, perSecond: jobs / seconds, p50: at(0.5), p99: at(0.99) };
 }
 
-/** @param {string} url @param {number} n */
-async function connectAll(url, n) {
+async function connectAll(url: string, n: number) {
   const clients = Array.from({ length: n }, () => new pg.Client({ connectionString: url }));
   await Promise.all(clients.map((c) => c.connect()));
   return clients;
 }
 
 /**
- * Tollgate's paid-job cycle for `batch` jobs, each statement one call of its SQL functions exactly as
- * the Worker makes it (src/jobs/store.ts): `batch` × create_job (one per API request), then one
+ * Tollgate's paid-job cycle for `batch` jobs, each statement one call of its SQL functions through
+ * the Worker's own wrappers (src/jobs/store.ts): `batch` × create_job (one per API request), then one
  * claim_jobs and one complete_jobs for the batch, as the queue consumer does per delivered batch.
  *   create_job     resolve the account, claim the Idempotency-Key, place the hold (lock the user and a
  *                  revenue shard row, update both, insert the hold transfer), insert the job, store the
@@ -69,38 +87,35 @@ async function connectAll(url, n) {
  *   complete_jobs  lock jobs, holds and ledger rows, capture each hold (post it, update both ledger
  *                  rows, insert the capture transfer), running → succeeded with the output
  * Rows are kept: jobs and transfers are the history and the money trail.
- * @param {string[]} accountIds one per client (spread), or the same id for all
- * @param {number} batch
+ * `accountIds`: one per client (spread), or the same id for all.
  */
-export function tollgateCycle(accountIds, batch) {
-  return async (/** @type {pg.Client} */ client, /** @type {number} */ index) => {
-    const account = accountIds[index % accountIds.length];
-    const ids = [];
+export function tollgateCycle(accountIds: string[], batch: number): Cycle {
+  return async (client, index) => {
+    const account = accountIds[index % accountIds.length] ?? "";
+    const ids: string[] = [];
     for (let i = 0; i < batch; i += 1) {
-      const created = await client.query(
-        `select status, job->>'id' as id from create_job('account', $1, $2, $3, 'echo', '{}'::jsonb, $4, 3, 86400)`,
-        [account, randomUUID(), FINGERPRINT, ECHO_COST],
-      );
-      if (created.rows[0]?.status !== "created")
-        throw new Error(`create_job: ${JSON.stringify(created.rows[0])}`);
-      ids.push(created.rows[0].id);
+      const created = await createEcho(client, account);
+      if (created.status !== "created") throw new Error(`create_job: ${JSON.stringify(created)}`);
+      ids.push(created.job.id);
     }
-    const claimed = await client.query(
-      "select job_id::text, outcome, attempt from claim_jobs($1::uuid[], $2)",
-      [ids, LEASE_SECONDS],
+    const database = sqlClientOf(client);
+    const claimed = await claimJobs(database, ids, LEASE_SECONDS);
+    if (claimed.some((c) => c.outcome !== "claimed")) throw new Error("claim_jobs: a job was not claimed");
+    const completed = await completeJobs(
+      database,
+      claimed.map((c) => ({ job_id: c.jobId, attempt: c.attempt, outcome: "succeeded", output: {} })),
     );
-    if (claimed.rows.some((r) => r.outcome !== "claimed"))
-      throw new Error("claim_jobs: a job was not claimed");
-    const completed = await client.query("select outcome from complete_jobs($1::jsonb)", [
-      JSON.stringify(
-        claimed.rows.map((r) => ({ job_id: r.job_id, attempt: r.attempt, outcome: "succeeded", output: {} })),
-      ),
-    ]);
-    if (completed.rows.some((r) => r.outcome !== "succeeded"))
-      throw new Error("complete_jobs: not all succeeded");
+    if (completed.some((c) => c.outcome !== "succeeded")) throw new Error("complete_jobs: not all succeeded");
     return batch;
   };
 }
+
+/** One client's graphile-worker helpers, made once per connection. */
+type GraphileClient = {
+  withPgClient: unknown;
+  addJob: (task: string, payload: unknown) => Promise<unknown>;
+  workerId: string;
+};
 
 /**
  * graphile-worker's cycle for `batch` no-op jobs, through its own code: `batch` × `makeAddJob` (the
@@ -110,9 +125,8 @@ export function tollgateCycle(accountIds, batch) {
  * Batch 1 is its worker's default; batch 10 is what its getJobBatchSize and completeJobBatchDelay
  * options buy. No money, no idempotency, no history: a finished job is gone. A get may take jobs
  * another client added; what counts is jobs completed.
- * @param {string} url @param {number} batch
  */
-export async function graphileWorkerCycle(url, batch) {
+export async function graphileWorkerCycle(url: string, batch: number): Promise<Cycle> {
   const [
     { processSharedOptions, makeEnhancedWithPgClient },
     { makeAddJob },
@@ -126,17 +140,16 @@ export async function graphileWorkerCycle(url, batch) {
   ]);
   const compiled = processSharedOptions({ connectionString: url, logger: quietLogger() });
   const tasks = { bench_noop: async () => {} };
-  /** @type {Map<pg.Client, any>} */
-  const perClient = new Map();
-  return async (/** @type {pg.Client} */ client, /** @type {number} */ index) => {
+  const perClient = new Map<pg.Client, GraphileClient>();
+  return async (client, index) => {
     let own = perClient.get(client);
     if (!own) {
-      const withPgClient = makeEnhancedWithPgClient((/** @type {any} */ fn) => fn(client));
+      const withPgClient = makeEnhancedWithPgClient((fn: (c: pg.Client) => unknown) => fn(client));
       own = { withPgClient, addJob: makeAddJob(compiled, withPgClient), workerId: `bench_worker_${index}` };
       perClient.set(client, own);
     }
     for (let i = 0; i < batch; i += 1) await own.addJob("bench_noop", {});
-    const jobs = await batchGetJobs(compiled, own.withPgClient, tasks, own.workerId, null, batch);
+    const jobs: unknown[] = await batchGetJobs(compiled, own.withPgClient, tasks, own.workerId, null, batch);
     if (jobs.length === 0) return 0;
     for (const _job of jobs) await tasks.bench_noop();
     await batchCompleteJobs(compiled, own.withPgClient, own.workerId, jobs);
@@ -148,17 +161,32 @@ function quietLogger() {
   return new Logger(() => () => {});
 }
 
-/** @param {string} url graphile-worker's own database, so neither schema sees the other's load */
-export async function installGraphileWorker(url) {
+/** Installs graphile-worker in its own database (`url`), so neither schema sees the other's load. */
+export async function installGraphileWorker(url: string): Promise<void> {
   await migrateGraphileWorker({ connectionString: url, logger: quietLogger() });
 }
+
+export type CycleComparison = Awaited<ReturnType<typeof compareCycles>>;
 
 /**
  * Both cycles on the same Postgres at the same concurrency, for each batch size, in alternating
  * rounds (T G G T …) so that background load on a shared machine hits both sides alike.
- * @param {{ tollgateUrl: string, graphileUrl: string, accountIds: string[], connections: number, seconds: number, batches: number[] }} options
  */
-export async function compareCycles({ tollgateUrl, graphileUrl, accountIds, connections, seconds, batches }) {
+export async function compareCycles({
+  tollgateUrl,
+  graphileUrl,
+  accountIds,
+  connections,
+  seconds,
+  batches,
+}: {
+  tollgateUrl: string;
+  graphileUrl: string;
+  accountIds: string[];
+  connections: number;
+  seconds: number;
+  batches: number[];
+}) {
   const tollgateClients = await connectAll(tollgateUrl, connections);
   const graphileClients = await connectAll(graphileUrl, connections);
   const ROUNDS = 4;
@@ -169,13 +197,11 @@ export async function compareCycles({ tollgateUrl, graphileUrl, accountIds, conn
       const graphile = await graphileWorkerCycle(graphileUrl, batch);
       await loop(tollgateClients, 500, tollgate);
       await loop(graphileClients, 500, graphile);
-      /** @type {{ tollgate: Awaited<ReturnType<typeof loop>>[], graphile: Awaited<ReturnType<typeof loop>>[] }} */
-      const runs = { tollgate: [], graphile: [] };
+      const runs: { tollgate: LoopResult[]; graphile: LoopResult[] } = { tollgate: [], graphile: [] };
       for (let round = 0; round < ROUNDS; round += 1) {
         const ms = (seconds * 1000) / ROUNDS;
-        const sides = /** @type {const} */ (
-          round % 2 === 0 ? ["tollgate", "graphile"] : ["graphile", "tollgate"]
-        );
+        const sides =
+          round % 2 === 0 ? (["tollgate", "graphile"] as const) : (["graphile", "tollgate"] as const);
         for (const side of sides) {
           runs[side].push(
             side === "tollgate"
@@ -192,11 +218,10 @@ export async function compareCycles({ tollgateUrl, graphileUrl, accountIds, conn
   }
 }
 
-/** @param {Awaited<ReturnType<typeof loop>>[]} runs */
-function mergeRuns(runs) {
+function mergeRuns(runs: LoopResult[]) {
   const jobs = runs.reduce((n, r) => n + r.jobs, 0);
   const secs = runs.reduce((n, r) => n + r.seconds, 0);
-  const mean = (/** @type {number[]} */ xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     jobs,
     seconds: secs,
@@ -207,18 +232,23 @@ function mergeRuns(runs) {
   };
 }
 
+export type StatementLatencies = Record<string, { p50: number; p90: number }>;
+
 /**
  * One client, one statement at a time: what each call costs the database itself, without any
  * contention. Explains the HTTP budget: the gap between POST /api/jobs and the select-1 baseline is
  * mostly this gap.
- * @param {string} url @param {string} accountId @param {number} n
  */
-export async function statementLatencies(url, accountId, n) {
+export async function statementLatencies(
+  url: string,
+  accountId: string,
+  n: number,
+): Promise<StatementLatencies> {
   const [client] = await connectAll(url, 1);
   if (!client) throw new Error("no client");
-  const time = async (/** @type {() => Promise<unknown>} */ fn) => {
+  const time = async (fn: () => Promise<unknown>) => {
     for (let i = 0; i < 20; i += 1) await fn();
-    const samples = [];
+    const samples: number[] = [];
     for (let i = 0; i < n; i += 1) {
       const t0 = performance.now();
       await fn();
@@ -227,17 +257,11 @@ export async function statementLatencies(url, accountId, n) {
     samples.sort((a, b) => a - b);
     return { p50: samples[Math.floor(n / 2)] ?? 0, p90: samples[Math.floor(n * 0.9)] ?? 0 };
   };
-  const create = (/** @type {string} */ key) =>
-    client.query(`select status from create_job('account', $1, $2, $3, 'echo', '{}'::jsonb, $4, 3, 86400)`, [
-      accountId,
-      key,
-      FINGERPRINT,
-      ECHO_COST,
-    ]);
+  const create = (key: string) => createEcho(client, accountId, key);
   try {
     const replayKey = `bench-replay-${randomUUID()}`;
     await create(replayKey);
-    const rows = {
+    const rows: StatementLatencies = {
       "select 1": await time(() => client.query("select 1")),
       "create_job (fresh key)": await time(() => create(randomUUID())),
       "create_job (replay)": await time(() => create(replayKey)),
@@ -252,26 +276,38 @@ export async function statementLatencies(url, accountId, n) {
   }
 }
 
+type FunctionStat = { funcname: string; calls: number; self_time: number; total_time: number };
+
+export type CycleProfile = Awaited<ReturnType<typeof profileCycles>>;
+
 /**
  * Where one job cycle's time goes, one client, one job at a time: each statement of both cycles, and
  * for Tollgate the time inside each of its SQL functions (pg_stat_user_functions with
  * track_functions = all for this session; self time excludes the functions it calls).
- * @param {{ tollgateUrl: string, graphileUrl: string, accountId: string, n: number }} options
  */
-export async function profileCycles({ tollgateUrl, graphileUrl, accountId, n }) {
+export async function profileCycles({
+  tollgateUrl,
+  graphileUrl,
+  accountId,
+  n,
+}: {
+  tollgateUrl: string;
+  graphileUrl: string;
+  accountId: string;
+  n: number;
+}) {
   const [tollgate] = await connectAll(tollgateUrl, 1);
   const [graphile] = await connectAll(graphileUrl, 1);
   const [reader] = await connectAll(tollgateUrl, 1);
   if (!tollgate || !graphile || !reader) throw new Error("no client");
-  /** @type {Record<string, number[]>} */
-  const samples = {};
-  const timed = async (/** @type {string} */ name, /** @type {() => Promise<any>} */ fn) => {
+  const samples: Record<string, number[]> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const result = await fn();
     samples[name] = [...(samples[name] ?? []), performance.now() - t0];
     return result;
   };
-  const functionStats = async () =>
+  const functionStats = async (): Promise<FunctionStat[]> =>
     (
       await reader.query(
         "select funcname, calls::float8 as calls, self_time, total_time from pg_stat_user_functions",
@@ -283,30 +319,21 @@ export async function profileCycles({ tollgateUrl, graphileUrl, accountId, n }) 
     const { batchGetJobs } = await graphileInternal("sql/getJobs.js");
     const { batchCompleteJobs } = await graphileInternal("sql/completeJobs.js");
     const compiled = processSharedOptions({ connectionString: graphileUrl, logger: quietLogger() });
-    const withPgClient = makeEnhancedWithPgClient((/** @type {any} */ fn) => fn(graphile));
+    const withPgClient = makeEnhancedWithPgClient((fn: (c: pg.Client) => unknown) => fn(graphile));
     const addJob = makeAddJob(compiled, withPgClient);
     const tasks = { bench_noop: async () => {} };
+    const database = sqlClientOf(tollgate);
     await tollgate.query("set track_functions = 'all'");
     const before = await functionStats();
     for (let i = 0; i < n; i += 1) {
-      const created = await timed("create_job", () =>
-        tollgate.query(
-          `select job->>'id' as id from create_job('account', $1, $2, $3, 'echo', '{}'::jsonb, $4, 3, 86400)`,
-          [accountId, randomUUID(), FINGERPRINT, ECHO_COST],
-        ),
-      );
-      const claimed = await timed("claim_jobs", () =>
-        tollgate.query("select job_id::text, attempt from claim_jobs($1::uuid[], $2)", [
-          [created.rows[0].id],
-          LEASE_SECONDS,
-        ]),
-      );
+      const created = await timed("create_job", () => createEcho(tollgate, accountId));
+      if (created.status !== "created") throw new Error(`create_job: ${JSON.stringify(created)}`);
+      const claimed = await timed("claim_jobs", () => claimJobs(database, [created.job.id], LEASE_SECONDS));
       await timed("complete_jobs", () =>
-        tollgate.query("select outcome from complete_jobs($1::jsonb)", [
-          JSON.stringify(
-            claimed.rows.map((r) => ({ job_id: r.job_id, attempt: r.attempt, outcome: "succeeded" })),
-          ),
-        ]),
+        completeJobs(
+          database,
+          claimed.map((c) => ({ job_id: c.jobId, attempt: c.attempt, outcome: "succeeded" })),
+        ),
       );
       await timed("add_job", () => addJob("bench_noop", {}));
       const jobs = await timed("get_job", () =>
@@ -321,7 +348,7 @@ export async function profileCycles({ tollgateUrl, graphileUrl, accountId, n }) 
       await new Promise((r) => setTimeout(r, 250));
       after = await functionStats();
     }
-    const p50 = (/** @type {string} */ name) => {
+    const p50 = (name: string) => {
       const sorted = [...(samples[name] ?? [])].sort((a, b) => a - b);
       return sorted[Math.floor(sorted.length / 2)] ?? 0;
     };
@@ -353,32 +380,43 @@ export async function profileCycles({ tollgateUrl, graphileUrl, accountId, n }) 
   }
 }
 
+export type HotAccountComparison = Awaited<ReturnType<typeof compareHotAccount>>;
+
 /**
  * create_job on one account from every connection against the same load spread over one account per
  * connection: the single busy account's ledger row is where job creation serializes (place_hold locks
  * it), so this is the first limit one big customer meets.
- * @param {{ url: string, hotAccount: string, spreadAccounts: string[], connections: number, seconds: number }} options
  */
-export async function compareHotAccount({ url, hotAccount, spreadAccounts, connections, seconds }) {
+export async function compareHotAccount({
+  url,
+  hotAccount,
+  spreadAccounts,
+  connections,
+  seconds,
+}: {
+  url: string;
+  hotAccount: string;
+  spreadAccounts: string[];
+  connections: number;
+  seconds: number;
+}) {
   const clients = await connectAll(url, connections);
   const create =
-    (/** @type {string[]} */ accounts) => async (/** @type {pg.Client} */ c, /** @type {number} */ i) => {
-      const { rows } = await c.query(
-        `select status from create_job('account', $1, $2, $3, 'echo', '{}'::jsonb, $4, 3, 86400)`,
-        [accounts[i % accounts.length], randomUUID(), FINGERPRINT, ECHO_COST],
-      );
-      if (rows[0]?.status !== "created") throw new Error(`create_job: ${JSON.stringify(rows[0])}`);
+    (accounts: string[]): Cycle =>
+    async (c, i) => {
+      const created = await createEcho(c, accounts[i % accounts.length] ?? "");
+      if (created.status !== "created") throw new Error(`create_job: ${JSON.stringify(created)}`);
       return true;
     };
   try {
     await loop(clients, 500, create(spreadAccounts));
-    const hot = [];
-    const spread = [];
+    const hot: LoopResult[] = [];
+    const spread: LoopResult[] = [];
     for (let round = 0; round < 2; round += 1) {
       hot.push(await loop(clients, (seconds * 1000) / 2, create([hotAccount])));
       spread.push(await loop(clients, (seconds * 1000) / 2, create(spreadAccounts)));
     }
-    const merge = (/** @type {Awaited<ReturnType<typeof loop>>[]} */ runs) => {
+    const merge = (runs: LoopResult[]) => {
       const cycles = runs.reduce((n, r) => n + r.cycles, 0);
       const secs = runs.reduce((n, r) => n + r.seconds, 0);
       return {

@@ -2,17 +2,16 @@
 // the local queue consumer, with the statements and SQL function calls that took.
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { fixed, rotation, run } from "./context.mjs";
-import { createAccounts, grant } from "./fixtures.mjs";
-import { runLoad, settle } from "./http-load.mjs";
-import { startNeonProcess, startWrangler, withClient } from "./stack.mjs";
+import { withClient } from "../../scripts/lib/stack.ts";
+import { FINISHED_JOB_STATUSES } from "../../src/db/schema/jobs.ts";
+import { fixed, rotation, run } from "./context.ts";
+import { createAccounts, grant } from "./fixtures.ts";
+import { runLoad, settle } from "./http-load.ts";
 
-/** @param {string} script */
-export async function endToEndPhase(script) {
+export async function endToEndPhase(script: string) {
   const {
     results,
     log,
-    workDir,
     database,
     databaseUrl,
     adminToken: ADMIN_TOKEN,
@@ -20,23 +19,20 @@ export async function endToEndPhase(script) {
     credits: CREDITS,
     e2eJobs: E2E_JOBS,
     e2eConnections: E2E_CONNECTIONS,
-    vars,
     addStatements,
   } = run;
   const [account] = await createAccounts(databaseUrl, { accounts: 1, keysPerAccount: 20 });
   if (!account) throw new Error("no account");
   const key = rotation(account.keys);
-  let neon = await startNeonProcess();
   log("starting wrangler dev, all-in-one (API + queue consumer)");
-  const wrangler = await startWrangler({
+  const { stack: wrangler, tally } = await run.startStack({
     script,
-    dir: workDir,
     name: "all-in-one",
-    vars: vars({ LOCAL_NEON_URL: neon.url, MVP_WORKER_ENABLED: "true" }),
+    vars: { MVP_WORKER_ENABLED: "true" },
   });
   const stack = {
-    neon,
-    tally: wrangler.tally,
+    neonStats: wrangler.neonStats,
+    tally,
     database,
     url: wrangler.url,
     adminToken: ADMIN_TOKEN,
@@ -47,8 +43,8 @@ export async function endToEndPhase(script) {
     await settle(stack);
     const calls = async () => functionCalls();
     const callsBefore = await calls();
-    const statsBefore = (await neon.stats()).databases?.[database]?.statements ?? 0;
-    const batchesBefore = wrangler.tally.snapshot().batches.jobs;
+    const statsBefore = (await wrangler.neonStats()).databases?.[database]?.statements ?? 0;
+    const batchesBefore = tally.snapshot().batches.jobs;
     log(`end to end: ${E2E_JOBS} echo jobs submitted at c=${E2E_CONNECTIONS}, waiting for all to finish`);
     const started = performance.now();
     const submitted = await runLoad({
@@ -75,10 +71,10 @@ export async function endToEndPhase(script) {
       finished = await withClient(databaseUrl, async (c) =>
         Number(
           (
-            await c.query(
-              "select count(*) as n from jobs where account_id = $1 and status in ('succeeded', 'failed', 'dead_lettered', 'canceled', 'expired')",
-              [account.accountId],
-            )
+            await c.query("select count(*) as n from jobs where account_id = $1 and status = any($2)", [
+              account.accountId,
+              FINISHED_JOB_STATUSES,
+            ])
           ).rows[0].n,
         ),
       );
@@ -87,13 +83,11 @@ export async function endToEndPhase(script) {
     }
     const waited = (performance.now() - started) / 1000;
     await settle(stack);
-    const statsAfter = (await neon.stats()).databases?.[database]?.statements ?? 0;
-    const batchesAfter = wrangler.tally.snapshot().batches.jobs;
-    // Closing the local Neon server ends its connections, and a backend flushes its function
-    // statistics when it exits: the counts read next are complete.
+    const statsAfter = (await wrangler.neonStats()).databases?.[database]?.statements ?? 0;
+    const batchesAfter = tally.snapshot().batches.jobs;
+    // Closing the stack stops wrangler and then the local Neon server, which ends its connections; a
+    // backend flushes its function statistics when it exits: the counts read next are complete.
     await wrangler.close();
-    await neon.close();
-    neon = /** @type {any} */ (null);
     const callsAfter = await calls();
     const row = await withClient(
       databaseUrl,
@@ -111,8 +105,7 @@ export async function endToEndPhase(script) {
     );
     const batches = batchesAfter.batches - batchesBefore.batches;
     const consumerStatements = batchesAfter.statements - batchesBefore.statements;
-    /** @type {Record<string, number>} */
-    const fnCalls = {};
+    const fnCalls: Record<string, number> = {};
     for (const name of Object.keys(callsAfter))
       fnCalls[name] = (callsAfter[name] ?? 0) - (callsBefore[name] ?? 0);
     results.endToEnd = {
@@ -149,7 +142,6 @@ export async function endToEndPhase(script) {
       );
   } finally {
     await wrangler.close();
-    if (neon) await neon.close();
   }
 }
 

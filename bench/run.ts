@@ -4,16 +4,34 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { parseCli } from "../scripts/lib/args.mjs";
+import { parseCli } from "../scripts/lib/args.ts";
 import { runMigrations } from "../scripts/lib/migrate.ts";
-import { fixed, rotation, run } from "./lib/context.mjs";
-import { createAccounts } from "./lib/fixtures.mjs";
-import { describeMachine } from "./lib/machine.mjs";
-import { dbHotAccount, dbPhase } from "./lib/phase-db.mjs";
-import { endToEndPhase } from "./lib/phase-e2e.mjs";
-import { httpPhase } from "./lib/phase-http.mjs";
-import { evaluateBudgets, renderMarkdown } from "./lib/report.mjs";
-import { buildBundle, dropDatabase, ROOT, stopChildren, withClient, withDatabaseName } from "./lib/stack.mjs";
+import { sqlClientOf } from "../scripts/lib/sql-client.ts";
+import {
+  closeAllStacks,
+  dropDatabase,
+  ROOT,
+  startLocalStack,
+  withClient,
+  withDatabaseName,
+} from "../scripts/lib/stack.ts";
+import { checkInvariants } from "../src/ledger/index.ts";
+import { buildBundle } from "./lib/bundle.ts";
+import {
+  type BenchResults,
+  type BenchRun,
+  fixed,
+  rotation,
+  run,
+  type StatementEntry,
+} from "./lib/context.ts";
+import { createAccounts } from "./lib/fixtures.ts";
+import { createLogTally } from "./lib/log-tally.ts";
+import { describeMachine } from "./lib/machine.ts";
+import { dbHotAccount, dbPhase } from "./lib/phase-db.ts";
+import { endToEndPhase } from "./lib/phase-e2e.ts";
+import { httpPhase } from "./lib/phase-http.ts";
+import { evaluateBudgets, renderMarkdown } from "./lib/report.ts";
 
 const SECTIONS = ["http", "hot-account", "e2e", "db", "bundle"];
 
@@ -90,27 +108,25 @@ const WEBHOOK_SECRET = `whsec_bench_${randomUUID().replaceAll("-", "")}`;
 const JOB_BODY = JSON.stringify({ type: "echo", input: { message: "bench" } });
 const CREDITS = 1_000_000_000;
 
-const log = (/** @type {string} */ line) => process.stdout.write(`bench: ${line}\n`);
+const log = (line: string) => process.stdout.write(`bench: ${line}\n`);
 
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
+const cleanups: Array<() => Promise<void>> = [];
 let cleaning = false;
 async function cleanup() {
   if (cleaning) return;
   cleaning = true;
-  await stopChildren();
+  await closeAllStacks();
   for (const fn of cleanups.reverse()) await fn().catch((e) => log(`cleanup: ${e.message}`));
   rmSync(workDir, { recursive: true, force: true });
 }
-for (const signal of ["SIGINT", "SIGTERM"]) {
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
     cleanup().finally(() => process.exit(130));
   });
 }
 
-/** @type {any} */
-const results = {
+const results: BenchResults = {
   generatedAt: new Date().toISOString(),
   options: { quick, seconds, concurrencies: CONCURRENCIES, sections: [...only] },
   http: [],
@@ -119,15 +135,31 @@ const results = {
   notes: [],
 };
 
-function vars(/** @type {Record<string, string>} */ extra) {
-  return {
-    DATABASE_URL: databaseUrl,
-    ADMIN_TOKEN,
-    BETTER_AUTH_SECRET: `bench-auth-secret-${randomUUID()}`,
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    ...extra,
-  };
-}
+/**
+ * wrangler dev on the prebuilt bundle over the bench database (already migrated), the local Neon
+ * server in a process of its own, no Stripe; ready once /api/ready is ok (database reachable, schema
+ * at the latest migration, config valid), with every line the Worker logs tallied.
+ */
+const startStack: BenchRun["startStack"] = async ({ script, name, role, vars }) => {
+  const tally = createLogTally();
+  const stack = await startLocalStack({
+    database: { kind: "url", url: databaseUrl, migrate: false },
+    neon: "child",
+    stripe: false,
+    allowOwnOrigin: false,
+    adminToken: ADMIN_TOKEN,
+    betterAuthSecret: `bench-auth-secret-${randomUUID()}`,
+    webhookSecret: WEBHOOK_SECRET,
+    script,
+    role,
+    name,
+    workDir,
+    vars,
+    onOutput: (line) => tally.add(line),
+    waitFor: "ready",
+  });
+  return { stack, tally };
+};
 
 Object.assign(run, {
   results,
@@ -152,9 +184,9 @@ Object.assign(run, {
   dbConnections: DB_CONNECTIONS,
   e2eJobs: E2E_JOBS,
   e2eConnections: E2E_CONNECTIONS,
-  vars,
+  startStack,
   addStatements,
-});
+} satisfies BenchRun);
 
 async function main() {
   results.machine = await describeMachine(adminUrl);
@@ -200,21 +232,22 @@ async function main() {
   if (only.has("db")) await dbPhase(spread);
   if (only.has("hot-account")) await dbHotAccount(main, spread);
 
-  results.ledger = await withClient(databaseUrl, async (c) => {
-    const { rows } = await c.query("select invariant, ok, detail from ledger_check()");
-    const broken = rows.filter((r) => !r.ok).map((r) => `${r.invariant}: ${r.detail}`);
+  const ledger = await withClient(databaseUrl, async (c) => {
+    const report = await checkInvariants(sqlClientOf(c));
+    const broken = report.invariants.filter((r) => !r.ok).map((r) => `${r.invariant}: ${r.detail}`);
     return { ok: broken.length === 0, broken };
   });
-  log(`ledger_check(): ${results.ledger.ok ? "all invariants hold" : results.ledger.broken.join("; ")}`);
+  results.ledger = ledger;
+  log(`ledger_check(): ${ledger.ok ? "all invariants hold" : ledger.broken.join("; ")}`);
 }
 
 function addStatements(
-  /** @type {string} */ name,
-  /** @type {number} */ statements,
-  /** @type {number} */ requests,
-  extra = {},
+  name: string,
+  statements: number,
+  requests: number,
+  extra: { unit?: string; note?: string } = {},
 ) {
-  const entry = results.statements[name] ?? { statements: 0, requests: 0 };
+  const entry: StatementEntry = results.statements[name] ?? { statements: 0, requests: 0, perRequest: null };
   entry.statements += statements;
   entry.requests += requests;
   entry.perRequest = entry.requests > 0 ? entry.statements / entry.requests : null;
@@ -225,7 +258,7 @@ function addStatements(
 let exitCode = 0;
 try {
   await main();
-  results.machine.loadAverageAtEnd = os.loadavg().map((n) => Math.round(n * 100) / 100);
+  if (results.machine) results.machine.loadAverageAtEnd = os.loadavg().map((n) => Math.round(n * 100) / 100);
   results.budgets = evaluateBudgets(results);
   const markdown = renderMarkdown(results);
   const out = String(values.out);
@@ -234,7 +267,7 @@ try {
   writeFileSync(join(out, "latest.md"), markdown);
   process.stdout.write(`\n${markdown}\n`);
   log(`wrote ${join(out, "latest.json")} and latest.md`);
-  if (results.budgets.some((/** @type {any} */ b) => b.pass === false)) exitCode = 1;
+  if (results.budgets.some((b) => b.pass === false)) exitCode = 1;
 } catch (error) {
   log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
   exitCode = 1;

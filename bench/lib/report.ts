@@ -1,26 +1,22 @@
 // Budgets (pass/fail) and the Markdown report, both computed from the results object alone, so the
 // committed latest.md can always be regenerated from latest.json.
 import { formatTable } from "../../scripts/lib/report-table.ts";
+import type { BenchResults, Budget } from "./context.ts";
 
 export const BUNDLE_BUDGET_BYTES = 1024 * 1024;
 /** POST /api/jobs may cost at most this much more than one `select 1` through the same path. */
 export const CREATE_JOB_P50_FACTOR = 1.5;
 
-const fixed = (/** @type {number | null | undefined} */ n, digits = 1) =>
+const fixed = (n: number | null | undefined, digits = 1) =>
   n === null || n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
-const ratio = (/** @type {number} */ a, /** @type {number} */ b) => (b > 0 ? a / b : Number.NaN);
+const ratio = (a: number | null, b: number | null) => (Number(b) > 0 ? Number(a) / Number(b) : Number.NaN);
 /** A ratio as text, with a third decimal when two would round a miss up to "1.00". */
-const times = (/** @type {number} */ r) => `${fixed(r, Math.abs(r - 1) < 0.01 ? 3 : 2)}×`;
+const times = (r: number) => `${fixed(r, Math.abs(r - 1) < 0.01 ? 3 : 2)}×`;
 
-/**
- * @param {any} results
- * @returns {{ budget: string, measured: string, pass: boolean | null, note?: string }[]}
- */
-export function evaluateBudgets(results) {
-  const budgets = [];
+export function evaluateBudgets(results: BenchResults): Budget[] {
+  const budgets: Budget[] = [];
   const statements = results.statements ?? {};
-  for (const [name, value] of Object.entries(statements)) {
-    const v = /** @type {any} */ (value);
+  for (const [name, v] of Object.entries(statements)) {
     if (v.perRequest === null || v.perRequest === undefined) continue;
     budgets.push({
       budget: `${name}: 1 statement per ${v.unit ?? "request"}`,
@@ -29,8 +25,8 @@ export function evaluateBudgets(results) {
       note: v.note,
     });
   }
-  const byRoute = (/** @type {string} */ scenario, /** @type {number} */ c) =>
-    (results.http ?? []).find((/** @type {any} */ r) => r.scenario === scenario && r.connections === c);
+  const byRoute = (scenario: string, c: number) =>
+    (results.http ?? []).find((r) => r.scenario === scenario && r.connections === c);
   for (const c of results.options?.concurrencies ?? []) {
     const jobs = byRoute("jobs_fresh", c);
     const base = byRoute("select_1", c);
@@ -55,10 +51,10 @@ export function evaluateBudgets(results) {
     });
   }
   const cycles = results.db?.cycles;
-  for (const v of cycles?.variants ?? []) {
+  for (const v of cycles ? cycles.variants : []) {
     const r = ratio(v.tollgate.perSecond, v.graphileWorker.perSecond);
     budgets.push({
-      budget: `DB cycle, batch ${v.batch}: Tollgate ≥ graphile-worker (${cycles.connections} connections)`,
+      budget: `DB cycle, batch ${v.batch}: Tollgate ≥ graphile-worker (${cycles?.connections} connections)`,
       measured: `${times(r)} (${fixed(v.tollgate.perSecond, 0)} vs ${fixed(v.graphileWorker.perSecond, 0)} jobs/s)`,
       pass: r >= 1,
       note:
@@ -84,9 +80,9 @@ export function evaluateBudgets(results) {
   return budgets;
 }
 
-/** @param {any} results */
-export function renderMarkdown(results) {
+export function renderMarkdown(results: BenchResults): string {
   const m = results.machine;
+  if (!m) throw new Error("results without the machine they were measured on");
   const lines = [
     "# Tollgate bench",
     "",
@@ -104,7 +100,7 @@ export function renderMarkdown(results) {
     lines.push(
       formatTable(
         ["route", "c", "req/s", "p50 ms", "p99 ms", "Worker p50 ms", "statements/req", "responses"],
-        results.http.map((/** @type {any} */ r) => [
+        results.http.map((r) => [
           r.label,
           String(r.connections),
           fixed(r.rps, 0),
@@ -125,12 +121,7 @@ export function renderMarkdown(results) {
     lines.push(
       formatTable(
         ["request", "requests", "statements/req", "note"],
-        results.singles.map((/** @type {any} */ s) => [
-          s.label,
-          String(s.requests),
-          fixed(s.perRequest, 2),
-          s.note ?? "",
-        ]),
+        results.singles.map((s) => [s.label, String(s.requests), fixed(s.perRequest, 2), s.note ?? ""]),
       ),
       "",
     );
@@ -201,7 +192,7 @@ export function renderMarkdown(results) {
           "rounds (jobs/s)",
           "Tollgate / graphile-worker",
         ],
-        c.variants.flatMap((/** @type {any} */ v) => [
+        c.variants.flatMap((v) => [
           [
             String(v.batch),
             "Tollgate",
@@ -227,7 +218,7 @@ export function renderMarkdown(results) {
   }
   if (db?.cycleProfile) {
     const p = db.cycleProfile;
-    const total = (/** @type {Record<string, number>} */ o) => Object.values(o).reduce((a, b) => a + b, 0);
+    const total = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     lines.push(
       `## Where one job cycle's database time goes (one client, ${p.jobs} jobs, p50 per statement)`,
       "",
@@ -239,14 +230,14 @@ export function renderMarkdown(results) {
           [
             "Tollgate",
             Object.entries(p.tollgate)
-              .map(([k, v]) => `${k} ${fixed(/** @type {number} */ (v), 2)}`)
+              .map(([k, v]) => `${k} ${fixed(v, 2)}`)
               .join(", "),
             fixed(total(p.tollgate), 2),
           ],
           [
             "graphile-worker",
             Object.entries(p.graphileWorker)
-              .map(([k, v]) => `${k} ${fixed(/** @type {number} */ (v), 2)}`)
+              .map(([k, v]) => `${k} ${fixed(v, 2)}`)
               .join(", "),
             fixed(total(p.graphileWorker), 2),
           ],
@@ -257,7 +248,7 @@ export function renderMarkdown(results) {
       "",
       formatTable(
         ["SQL function", "calls/job", "self ms/job", "total ms/job"],
-        p.functions.map((/** @type {any} */ f) => [
+        p.functions.map((f) => [
           f.name,
           fixed(f.callsPerJob, 1),
           fixed(f.selfMsPerJob, 3),
@@ -272,11 +263,7 @@ export function renderMarkdown(results) {
     lines.push(
       formatTable(
         ["statement", "p50 ms", "p90 ms"],
-        Object.entries(db.statementLatencies).map(([name, t]) => [
-          name,
-          fixed(/** @type {any} */ (t).p50, 2),
-          fixed(/** @type {any} */ (t).p90, 2),
-        ]),
+        Object.entries(db.statementLatencies).map(([name, t]) => [name, fixed(t.p50, 2), fixed(t.p90, 2)]),
       ),
       "",
     );
@@ -292,9 +279,9 @@ export function renderMarkdown(results) {
   const hotDb = db?.hotAccount;
   if (hotHttp || hotDb) {
     lines.push("## One hot account against the same load spread over many accounts", "");
-    const rows = [];
+    const rows: string[][] = [];
     if (hotHttp) {
-      for (const side of ["hot", "spread"]) {
+      for (const side of ["hot", "spread"] as const) {
         const r = hotHttp[side];
         rows.push([
           `HTTP POST /api/jobs, c=${hotHttp.connections}`,
@@ -306,7 +293,7 @@ export function renderMarkdown(results) {
       }
     }
     if (hotDb) {
-      for (const side of ["hot", "spread"]) {
+      for (const side of ["hot", "spread"] as const) {
         const r = hotDb[side];
         rows.push([
           `SQL create_job, ${hotDb.connections} connections`,
@@ -337,7 +324,7 @@ export function renderMarkdown(results) {
     lines.push(
       formatTable(
         ["budget", "measured", "result"],
-        results.budgets.map((/** @type {any} */ b) => [
+        results.budgets.map((b) => [
           b.budget,
           b.measured + (b.note ? ` — ${b.note}` : ""),
           b.pass === null ? "n/a" : b.pass ? "pass" : "FAIL",
@@ -347,7 +334,7 @@ export function renderMarkdown(results) {
     );
   }
   if (results.notes?.length) {
-    lines.push("## Notes", "", ...results.notes.map((/** @type {string} */ n) => `- ${n}`), "");
+    lines.push("## Notes", "", ...results.notes.map((n) => `- ${n}`), "");
   }
   return lines.join("\n");
 }

@@ -1,40 +1,35 @@
 // What the scenarios need before they start: accounts with API keys and plenty of credits, and
 // Stripe events signed the way Stripe signs them.
-import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
+import Stripe from "stripe";
+import { sqlClientOf } from "../../scripts/lib/sql-client.ts";
+import { signatureHeader } from "../../scripts/stripe-emulator/signing.ts";
+import { generateApiKey } from "../../src/auth/api-keys.ts";
+import { DEFAULT_CREDIT_PACKS } from "../../src/config/credit-packs.ts";
+import { createAccount, grantCredits } from "../../src/ledger/index.ts";
 
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** An API key in Tollgate's format (src/auth/api-keys.ts): `tg_<env>_<43 base62>`. */
-export function newApiKey(environment = "local") {
-  let random = "";
-  while (random.length < 43) {
-    for (const byte of randomBytes(64)) {
-      if (byte < 248 && random.length < 43) random += BASE62[byte % 62];
-    }
-  }
-  const secret = `tg_${environment}_${random}`;
-  return { secret, prefix: secret.slice(0, 15), digest: createHash("sha256").update(secret).digest("hex") };
-}
+export type BenchAccount = { accountId: string; keys: string[] };
 
 /**
  * Accounts and their keys, written straight to the database: signing up through better-auth costs a
  * password hash per user and the sign-up route is rate-limited per IP, neither of which is under test
  * here. Each account gets `keysPerAccount` keys because POST /api/jobs is rate-limited per key (600 a
  * minute, wrangler.toml), and load tests send more than that; the limit is per key, not per account.
- * @param {string} databaseUrl
- * @param {{ accounts: number, keysPerAccount: number }} options
- * @returns {Promise<{ accountId: string, keys: string[] }[]>}
+ * The keys are inserted in one statement, past the cap on active keys a customer may create.
  */
-export async function createAccounts(databaseUrl, { accounts, keysPerAccount }) {
+export async function createAccounts(
+  databaseUrl: string,
+  { accounts, keysPerAccount }: { accounts: number; keysPerAccount: number },
+): Promise<BenchAccount[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
+  const database = sqlClientOf(client);
   try {
-    const made = [];
+    const made: BenchAccount[] = [];
     for (let i = 0; i < accounts; i += 1) {
-      const { rows } = await client.query("select account_id::text from create_account(null)");
-      const accountId = rows[0].account_id;
-      const keys = Array.from({ length: keysPerAccount }, () => newApiKey());
+      const { accountId } = await createAccount(database, null);
+      const keys = await Promise.all(Array.from({ length: keysPerAccount }, () => generateApiKey("local")));
       await client.query(
         `insert into api_keys (account_id, name, environment, prefix, digest)
          select $1, 'bench', 'local', k.prefix, k.digest
@@ -52,11 +47,12 @@ export async function createAccounts(databaseUrl, { accounts, keysPerAccount }) 
 /**
  * Credits through the admin grant route, as an operator would; straight through `grant_credits()`
  * when the route is not mounted in this build (reported in the results).
- * @param {{ url: string, adminToken: string, databaseUrl: string }} stack
- * @param {string} accountId @param {number} amount
- * @returns {Promise<"route" | "sql">}
  */
-export async function grant(stack, accountId, amount) {
+export async function grant(
+  stack: { url: string; adminToken: string; databaseUrl: string },
+  accountId: string,
+  amount: number,
+): Promise<"route" | "sql"> {
   const response = await fetch(`${stack.url}/api/admin/accounts/${accountId}/grants`, {
     method: "POST",
     headers: {
@@ -71,29 +67,30 @@ export async function grant(stack, accountId, amount) {
   const client = new pg.Client({ connectionString: stack.databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query("select status from grant_credits($1, $2, $3, $4)", [
+    const result = await grantCredits(sqlClientOf(client), {
       accountId,
       amount,
-      `bench-${randomUUID()}`,
-      JSON.stringify({ reason: "bench" }),
-    ]);
-    if (rows[0]?.status !== "applied") throw new Error(`grant_credits: ${JSON.stringify(rows[0])}`);
+      ref: `bench-${randomUUID()}`,
+      metadata: { reason: "bench" },
+    });
+    if (result.status !== "applied") throw new Error(`grant_credits: ${JSON.stringify(result)}`);
     return "sql";
   } finally {
     await client.end();
   }
 }
 
-/** The built-in "starter" pack (src/billing/packs.ts): what a paid session must match to be credited. */
-export const STARTER_PACK = { id: "starter", credits: 1_000, amount: 1_000, currency: "usd" };
+/** The built-in "starter" pack: what a paid session must match to be credited. */
+const STARTER_PACK = (() => {
+  const pack = DEFAULT_CREDIT_PACKS.find((p) => p.id === "starter");
+  if (!pack) throw new Error("no built-in starter pack");
+  return pack;
+})();
 
-const token = (n) => randomBytes(n).toString("hex").slice(0, n);
+const token = (n: number) => randomBytes(n).toString("hex").slice(0, n);
 
-/**
- * A `checkout.session.completed` event for a paid starter pack, serialized as Stripe sends it.
- * @param {string} accountId @param {string} [eventId]
- */
-export function checkoutCompleted(accountId, eventId = `evt_bench_${token(24)}`) {
+/** A `checkout.session.completed` event for a paid starter pack, serialized as Stripe sends it. */
+export function checkoutCompleted(accountId: string, eventId = `evt_bench_${token(24)}`): string {
   const session = {
     id: `cs_test_bench_${token(24)}`,
     object: "checkout.session",
@@ -114,7 +111,8 @@ export function checkoutCompleted(accountId, eventId = `evt_bench_${token(24)}`)
     {
       id: eventId,
       object: "event",
-      api_version: "2026-10-28.endive",
+      // The API version of the SDK the Worker is built with.
+      api_version: Stripe.API_VERSION,
       created: Math.floor(Date.now() / 1000),
       data: { object: session },
       livemode: false,
@@ -127,33 +125,31 @@ export function checkoutCompleted(accountId, eventId = `evt_bench_${token(24)}`)
   );
 }
 
-/** `Stripe-Signature` as Stripe computes it: `t=<ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<payload>")>`. */
-export function signStripe(payload, secret, timestamp = Math.floor(Date.now() / 1000)) {
-  const v1 = createHmac("sha256", secret).update(`${timestamp}.${payload}`).digest("hex");
-  return `t=${timestamp},v1=${v1}`;
-}
-
 /** Signed at send time with the current timestamp, as Stripe does for every delivery and retry. */
-export function webhookRequest(/** @type {string} */ payload, /** @type {string} */ secret) {
+export function webhookRequest(payload: string, secret: string) {
   return {
     headers: {
       "content-type": "application/json; charset=utf-8",
-      "stripe-signature": signStripe(payload, secret),
+      "stripe-signature": signatureHeader(payload, secret),
       "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
     },
     body: payload,
   };
 }
 
-export function webhookInit(/** @type {string} */ payload, /** @type {string} */ secret) {
+export function webhookInit(payload: string, secret: string): RequestInit {
   const { headers, body } = webhookRequest(payload, secret);
   return { method: "POST", headers, body };
 }
 
 /** Keys ordered account by account in turn (a0k0, a1k0, ..., a0k1, ...): consecutive requests hit different accounts. */
-export function roundRobinKeys(/** @type {string[][]} */ perAccount) {
-  const out = [];
+export function roundRobinKeys(perAccount: string[][]): string[] {
+  const out: string[] = [];
   const depth = Math.max(...perAccount.map((k) => k.length));
-  for (let i = 0; i < depth; i += 1) for (const keys of perAccount) if (keys[i]) out.push(keys[i]);
+  for (let i = 0; i < depth; i += 1)
+    for (const keys of perAccount) {
+      const key = keys[i];
+      if (key) out.push(key);
+    }
   return out;
 }

@@ -6,8 +6,7 @@ import pg from "pg";
 
 const require = createRequire(import.meta.url);
 
-/** @param {string} name */
-function packageVersion(name) {
+function packageVersion(name: string): string {
   try {
     return JSON.parse(readFileSync(require.resolve(`${name}/package.json`), "utf8")).version;
   } catch {
@@ -21,11 +20,26 @@ function packageVersion(name) {
   }
 }
 
-/** @param {string} adminUrl */
-export async function describeMachine(adminUrl) {
+export type Machine = {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd?: number[];
+  versions: {
+    node: string;
+    wrangler: string;
+    postgres: string;
+    autocannon: string;
+    graphileWorker: string;
+  };
+};
+
+export async function describeMachine(adminUrl: string): Promise<Machine> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
-  let postgres;
+  let postgres: string;
   try {
     postgres = (await client.query("show server_version")).rows[0].server_version;
   } finally {

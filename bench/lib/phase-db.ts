@@ -2,18 +2,21 @@
 // client, what ops_metrics() costs as the tables grow, and the hot account at the SQL level.
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { fixed, run } from "./context.mjs";
+import { sqlClientOf } from "../../scripts/lib/sql-client.ts";
+import { dropDatabase, withClient } from "../../scripts/lib/stack.ts";
+import { getBalance, grantCredits } from "../../src/ledger/index.ts";
+import { fixed, run } from "./context.ts";
 import {
   compareCycles,
   compareHotAccount,
   installGraphileWorker,
   profileCycles,
   statementLatencies,
-} from "./db-cycle.mjs";
-import { dropDatabase, withClient } from "./stack.mjs";
+} from "./db-cycle.ts";
 
-/** @param {{ accountId: string }[]} spread */
-export async function dbPhase(spread) {
+type Account = { accountId: string };
+
+export async function dbPhase(spread: Account[]) {
   const {
     results,
     log,
@@ -66,7 +69,7 @@ export async function dbPhase(spread) {
       n: quick ? 200 : 500,
     });
     results.db.cycleProfile = profile;
-    const sum = (/** @type {Record<string, number>} */ o) => Object.values(o).reduce((a, b) => a + b, 0);
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     log(
       `  one client, one job: Tollgate ${fixed(sum(profile.tollgate), 2)} ms (${Object.entries(
         profile.tollgate,
@@ -79,10 +82,9 @@ export async function dbPhase(spread) {
         .join(", ")})`,
     );
   }
-  results.db.metricsScan = await metricsScan();
-  log(
-    `  ops_metrics() over ${results.db.metricsScan.transfers} transfers and ${results.db.metricsScan.jobs} jobs: p50 ${fixed(results.db.metricsScan.p50, 1)} ms`,
-  );
+  const scan = await metricsScan();
+  results.db.metricsScan = scan;
+  log(`  ops_metrics() over ${scan.transfers} transfers and ${scan.jobs} jobs: p50 ${fixed(scan.p50, 1)} ms`);
 }
 
 /**
@@ -95,7 +97,7 @@ async function metricsScan() {
     const { rows } = await c.query(
       "select (select count(*) from transfers)::int as transfers, (select count(*) from jobs)::int as jobs",
     );
-    const samples = [];
+    const samples: number[] = [];
     for (let i = 0; i < 7; i += 1) {
       const t0 = performance.now();
       await c.query("select * from ops_metrics()");
@@ -107,27 +109,23 @@ async function metricsScan() {
 }
 
 /** Accounts credited over HTTP only when that phase ran; otherwise straight through the SQL function. */
-async function ensureCredits(/** @type {{ accountId: string }[]} */ accounts) {
+async function ensureCredits(accounts: Account[]) {
   const { databaseUrl, credits: CREDITS } = run;
   await withClient(databaseUrl, async (c) => {
+    const database = sqlClientOf(c);
     for (const a of accounts) {
-      const { rows } = await c.query(
-        "select available from ledger_balances((select ledger_account_id from accounts where id = $1))",
-        [a.accountId],
-      );
-      if (Number(rows[0]?.available ?? 0) < CREDITS / 2)
-        await c.query("select grant_credits($1, $2, $3, $4)", [
-          a.accountId,
-          CREDITS,
-          `bench-${randomUUID()}`,
-          "{}",
-        ]);
+      const balance = await getBalance(database, a.accountId);
+      if ((balance?.available ?? 0) < CREDITS / 2)
+        await grantCredits(database, {
+          accountId: a.accountId,
+          amount: CREDITS,
+          ref: `bench-${randomUUID()}`,
+        });
     }
   });
 }
 
-/** @param {{ accountId: string }} hot @param {{ accountId: string }[]} spread */
-export async function dbHotAccount(hot, spread) {
+export async function dbHotAccount(hot: Account, spread: Account[]) {
   const { results, log, seconds, databaseUrl, hotConnections: HOT_CONNECTIONS } = run;
   await ensureCredits([hot, ...spread]);
   log(

@@ -1,2 +1,0 @@
-// The scripts still in JavaScript import this name; the implementation is args.ts.
-export { parseCli } from "./args.ts";
